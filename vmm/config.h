@@ -1,0 +1,64 @@
+/*
+ * The VM's configuration: the command line parsed into a plain struct.
+ * Parsing validates syntax and values only; files are opened later.
+ */
+#ifndef PTVM_CONFIG_H
+#define PTVM_CONFIG_H
+
+#include "vmm/common.h"
+
+#define CONFIG_MAX_DEVICES 16
+#define CONFIG_MAX_CPUS 64
+#define CONFIG_DEFAULT_DEBUG_EXIT_PORT 0xf4
+
+enum serial_mode { SERIAL_STDIO, SERIAL_FILE, SERIAL_NONE };
+enum on_reboot { ON_REBOOT_RESTART, ON_REBOOT_EXIT };
+
+/* --device vfio,host=DDDD:BB:DD.F[,addr=SLOT[.FN]][,rombar=on|off][,romfile=PATH]
+ *              [,multifunction=on][,x-vga=on][,managed=on] */
+struct vfio_dev_config {
+	char host[16];     /* normalised "dddd:bb:dd.f" */
+	int slot, fn;      /* guest slot/function, -1 = first free */
+	bool rombar;       /* default true */
+	const char *romfile;
+	bool multifunction;
+	bool x_vga;
+	bool managed;
+};
+
+struct vm_config {
+	const char *kernel;
+	const char *initrd;
+	const char *cmdline;
+	u64 ram_size;           /* --memory SIZE[,hugepages=on][,prefault=on], default 512M */
+	bool hugepages;
+	bool prefault;
+	int cpus;               /* --cpus N, default 1 */
+	enum serial_mode serial; /* --serial stdio|file:PATH|none */
+	const char *serial_path;
+	int debug_exit_port;    /* --debug-exit-port PORT|off, default 0xf4; -1 = off */
+	enum on_reboot on_reboot;
+	bool trace_unhandled;
+	struct vfio_dev_config devices[CONFIG_MAX_DEVICES];
+	int nr_devices;
+	/* firmware boot (issue 5): NULL = direct kernel boot */
+	const char *firmware;   /* --firmware seabios|ovmf|PATH */
+	const char *vars;       /* --firmware ovmf,vars=PATH */
+	const char *debugcon;   /* --debugcon file:PATH (port 0x402) */
+};
+
+/* Defaults for every field. */
+void config_init(struct vm_config *c);
+/*
+ * Parse the arguments of `ptvm run` (argv[0] is "run"). On error returns -1
+ * with one line in err naming the problem and how to fix it. Returns 1 if
+ * --help was printed (to stdout), 0 otherwise. Strings point into argv.
+ */
+int config_parse_run(struct vm_config *c, int argc, char **argv, char *err, size_t errlen);
+/* "512M", "4G", "1024K", "65536" (bytes) -> bytes; -EINVAL on bad syntax or overflow */
+int config_parse_size(const char *s, u64 *out);
+/* "0000:03:00.0" or "03:00.0" -> "0000:03:00.0"; -EINVAL if malformed */
+int config_parse_bdf(const char *s, char out[16]);
+void config_print_run_help(void);
+
+#endif
