@@ -1,0 +1,149 @@
+# tests/lab/lib.sh: helpers shared by the lab scripts (run-in-lab, mkinitrd-l3,
+# boot.sh, bench/boot/run). Source it from bash; it defines functions and a few
+# variables and changes no shell options of the caller.
+#
+# Two kinds of helpers live here:
+#   - on this machine (L1): finding the repository, the kernel cache, ptvm;
+#   - inside the lab (L2): copying a VMM to tmpfs, building a VMM command line
+#     for ptvm or QEMU, and the exit status each VMM gives for a guest's choice.
+
+LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+LAB_REPO=$(cd "$LAB_DIR/../.." && pwd)
+LAB_CACHE=${LAB_CACHE:-/var/tmp/lab-cache}
+
+# Print one error line naming the problem and exit with status ${2:-2}.
+lab_die() {
+	echo "${0##*/}: $1" >&2
+	exit "${2:-2}"
+}
+
+# Exit 77 (meson's "skipped") when a tool the lab cannot run without is missing.
+lab_require_or_skip() {
+	local tool
+	for tool in "$@"; do
+		command -v "$tool" >/dev/null 2>&1 && continue
+		echo "${0##*/}: SKIP: $tool is missing (scripts/setup-deps installs it)" >&2
+		exit 77
+	done
+}
+
+# Fail (status 2) when a tool is missing: for tools the lab itself does not need.
+lab_require() {
+	local tool
+	for tool in "$@"; do
+		command -v "$tool" >/dev/null 2>&1 ||
+			lab_die "$tool is missing: run scripts/setup-deps (Debian: apt-get install the package that has it)"
+	done
+}
+
+# Decompress one kernel module file (.ko, .ko.xz, .ko.zst) to stdout.
+lab_modcat() {
+	case "$1" in
+	*.xz) xz -dc "$1" ;;
+	*.zst) zstd -qdc "$1" ;;
+	*) cat "$1" ;;
+	esac
+}
+
+# Print the folder holding Debian kernel series $1 (6.1 or 6.12) unpacked under
+# LAB_CACHE, downloading the package once. Needs `apt-get update` to have run.
+lab_kernel_dir() {
+	local series=${1:-6.1} meta kdir pkg
+	case "$series" in
+	6.1) meta=linux-image-amd64 kdir="$LAB_CACHE/kernel" ;;
+	*) meta=linux-image-$series-amd64 kdir="$LAB_CACHE/kernel-$series" ;;
+	esac
+	if [ ! -f "$kdir/.done" ]; then
+		mkdir -p "$LAB_CACHE" || lab_die "cannot create $LAB_CACHE (set LAB_CACHE to a writable folder)"
+		rm -rf "$kdir" && mkdir -p "$kdir"
+		pkg=$(apt-cache depends "$meta" 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}')
+		[ -n "$pkg" ] || lab_die "cannot resolve the Debian package $meta: run 'apt-get update' (scripts/setup-deps does)"
+		(cd "$kdir" && apt-get download "$pkg" >"$kdir/download.log" 2>&1) ||
+			lab_die "apt-get download $pkg failed (see $kdir/download.log; run 'apt-get update' first)"
+		(cd "$kdir" && dpkg-deb -x ./*.deb root && rm -f ./*.deb) ||
+			lab_die "cannot unpack $pkg into $kdir"
+		touch "$kdir/.done"
+	fi
+	echo "$kdir"
+}
+
+# Print the path of the kernel image of series $1 (downloaded if needed).
+lab_vmlinuz() {
+	local kdir f
+	kdir=$(lab_kernel_dir "${1:-6.1}") || exit
+	f=$(ls "$kdir"/root/boot/vmlinuz-* 2>/dev/null | head -1)
+	[ -n "$f" ] || lab_die "no vmlinuz in $kdir/root/boot (remove $kdir and retry)"
+	echo "$f"
+}
+
+# Print the path of the ptvm binary: $PTVM, else the newest build*/ptvm.
+lab_find_ptvm() {
+	local f
+	if [ -n "${PTVM:-}" ]; then
+		[ -x "$PTVM" ] || lab_die "PTVM=$PTVM is not an executable"
+		echo "$PTVM"
+		return
+	fi
+	f=$(ls -t "$LAB_REPO"/build*/ptvm 2>/dev/null | head -1)
+	[ -n "$f" ] || lab_die "no ptvm binary: build it (meson setup build && ninja -C build) or set PTVM=PATH"
+	echo "$f"
+}
+
+# Print a hash that changes whenever any of the given files changes.
+lab_hash_files() {
+	cat "$@" | sha256sum | cut -c1-16
+}
+
+# --- inside the lab (L2) -------------------------------------------------------
+
+# Copy program $1 and every library ldd lists for it into folder $2 (a tmpfs):
+# L2 reads this machine's files over 9p, slowly, so a VMM is run from a copy.
+# Prints the path of the copy; run it with LD_LIBRARY_PATH=$2/lib.
+lab_copy_program() {
+	local prog=$1 dest=$2 lib
+	mkdir -p "$dest/lib" || return
+	cp "$prog" "$dest/" || return
+	for lib in $(ldd "$prog" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// {print $3}'); do
+		cp -L "$lib" "$dest/lib/" || return
+	done
+	echo "$dest/${prog##*/}"
+}
+
+# Fill the array LAB_VMM_ARGV with the command that boots KERNEL INITRD CMDLINE
+# CPUS MEMORY under VMM ($1: ptvm or qemu), console on stdout. For ptvm,
+# LAB_PTVM_BIN names the binary; for QEMU, LAB_QEMU_BIN (default
+# qemu-system-x86_64). The QEMU command is the most comparable minimal one:
+# q35 + KVM, no default devices, no config files, debug-exit at 0xf4.
+lab_vmm_argv() {
+	local vmm=$1 kernel=$2 initrd=$3 cmdline=$4 cpus=$5 memory=$6
+	case "$vmm" in
+	ptvm)
+		LAB_VMM_ARGV=("${LAB_PTVM_BIN:?}" run --kernel "$kernel" --initrd "$initrd"
+			--cmdline "$cmdline" --cpus "$cpus" --memory "$memory")
+		;;
+	qemu)
+		LAB_VMM_ARGV=("${LAB_QEMU_BIN:-qemu-system-x86_64}" -M q35 -enable-kvm -cpu host
+			-smp "$cpus" -m "$memory" -nodefaults -no-user-config -display none
+			-no-reboot -serial stdio -device isa-debug-exit,iobase=0xf4,iosize=1
+			-kernel "$kernel" -initrd "$initrd" -append "$cmdline")
+		;;
+	*)
+		lab_die "unknown VMM '$vmm' (use ptvm or qemu)"
+		;;
+	esac
+}
+
+# Print the exit status VMM $1 gives when the guest ends with action $2
+# (poweroff, or exitN = N written to the debug-exit port 0xf4).
+# ptvm exits with N itself; QEMU's isa-debug-exit exits with (N << 1) | 1.
+lab_expected_status() {
+	local vmm=$1 action=$2 n
+	case "$action" in
+	poweroff) echo 0 ;;
+	exit[0-9]*)
+		n=${action#exit}
+		if [ "$vmm" = qemu ]; then echo $(((n << 1 | 1) & 255)); else echo $((n & 255)); fi
+		;;
+	*) lab_die "no expected status for guest action '$action'" ;;
+	esac
+}
