@@ -38,7 +38,7 @@ struct vm {
 	u8 *ram;
 	struct mem_map mem;
 	struct mem_listener kvm_listener;
-	u32 next_slot;
+	u64 next_slot; /* bitmap of used KVM memory slots */
 
 	struct bus bus;
 	struct irq_table irq;
@@ -59,6 +59,13 @@ struct vm {
 	struct machine *machine; /* devices, owned by vmm/machine.c */
 };
 
+/* Open KVM, create the VM, its IRQ chip, PIT and RAM. On error the VM is
+ * left for vm_destroy() to clean up; the error was already printed. */
+int vm_create(struct vm *vm, const struct vm_config *cfg);
+void vm_destroy(struct vm *vm);
+/* Wait until vm_stop() was called; returns why. */
+enum vm_stop_reason vm_wait(struct vm *vm);
+bool vm_stopping(struct vm *vm);
 /* Ask every vCPU to stop; the first call wins and records why. Safe from any
  * thread, with or without vm->lock. */
 void vm_stop(struct vm *vm, enum vm_stop_reason why, int status);
