@@ -109,20 +109,39 @@ lab_copy_program() {
 	echo "$dest/${prog##*/}"
 }
 
+# Copy the binary $2 of VMM $1 (ptvm or qemu) to /tmp/vmm and set what
+# lab_vmm_argv and the copy need: LAB_PTVM_BIN or LAB_QEMU_BIN, LD_LIBRARY_PATH
+# and, for QEMU, QEMU_MODULE_DIR (a copy would look for modules beside itself).
+lab_install_vmm() {
+	local copy
+	copy=$(lab_copy_program "$2" /tmp/vmm) || lab_die "cannot copy $2 to /tmp/vmm"
+	case "$1" in
+	ptvm) LAB_PTVM_BIN=$copy ;;
+	qemu) LAB_QEMU_BIN=$copy ;;
+	*) lab_die "unknown VMM '$1' (use ptvm or qemu)" ;;
+	esac
+	export LD_LIBRARY_PATH=/tmp/vmm/lib
+	export QEMU_MODULE_DIR=/usr/lib/x86_64-linux-gnu/qemu
+}
+
 # Fill the array LAB_VMM_ARGV with the command that boots KERNEL INITRD CMDLINE
 # CPUS MEMORY under VMM ($1: ptvm or qemu), console on stdout. For ptvm,
 # LAB_PTVM_BIN names the binary; for QEMU, LAB_QEMU_BIN (default
 # qemu-system-x86_64). The QEMU command is the most comparable minimal one:
-# q35 + KVM, no default devices, no config files, debug-exit at 0xf4.
+# q35 + KVM, no default devices, no config files, debug-exit at 0xf4. Both end
+# on a guest reboot (--on-reboot exit, -no-reboot), so a panic=-1 guest stops.
 lab_vmm_argv() {
 	local vmm=$1 kernel=$2 initrd=$3 cmdline=$4 cpus=$5 memory=$6
 	case "$vmm" in
 	ptvm)
 		LAB_VMM_ARGV=("${LAB_PTVM_BIN:?}" run --kernel "$kernel" --initrd "$initrd"
-			--cmdline "$cmdline" --cpus "$cpus" --memory "$memory")
+			--cmdline "$cmdline" --cpus "$cpus" --memory "$memory" --on-reboot exit)
 		;;
 	qemu)
-		LAB_VMM_ARGV=("${LAB_QEMU_BIN:-qemu-system-x86_64}" -M q35 -enable-kvm -cpu host
+		# -L: a copy of QEMU looks for its firmware beside itself, so name
+		# Debian's folders (bios-256k.bin is in seabios, linuxboot in qemu)
+		LAB_VMM_ARGV=("${LAB_QEMU_BIN:-qemu-system-x86_64}" -L /usr/share/qemu -L /usr/share/seabios
+			-M q35 -enable-kvm -cpu host
 			-smp "$cpus" -m "$memory" -nodefaults -no-user-config -display none
 			-no-reboot -serial stdio -device isa-debug-exit,iobase=0xf4,iosize=1
 			-kernel "$kernel" -initrd "$initrd" -append "$cmdline")
@@ -134,12 +153,12 @@ lab_vmm_argv() {
 }
 
 # Print the exit status VMM $1 gives when the guest ends with action $2
-# (poweroff, or exitN = N written to the debug-exit port 0xf4).
+# (poweroff, reboot, or exitN = N written to the debug-exit port 0xf4).
 # ptvm exits with N itself; QEMU's isa-debug-exit exits with (N << 1) | 1.
 lab_expected_status() {
 	local vmm=$1 action=$2 n
 	case "$action" in
-	poweroff) echo 0 ;;
+	poweroff | reboot) echo 0 ;; # both VMMs end on reboot here, with 0
 	exit[0-9]*)
 		n=${action#exit}
 		if [ "$vmm" = qemu ]; then echo $(((n << 1 | 1) & 255)); else echo $((n & 255)); fi
