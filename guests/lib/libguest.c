@@ -170,11 +170,11 @@ static void out_num(struct outbuf *o, u64 v, int base, bool neg, int width, char
 		out_char(o, tmp[--n]);
 }
 
-// The formatter: %d %i %u %x %p %s %c %% with l/ll/z, width and 0 flag.
+// The formatter: %d %i %u %x %p %s %c %% with l/ll/z, width, 0 flag, %.Ns.
 static void out_format(struct outbuf *o, const char *fmt, va_list ap)
 {
 	for (; *fmt; fmt++) {
-		int longs = 0, width = 0;
+		int longs = 0, width = 0, prec = -1;
 		char pad = ' ';
 		u64 u;
 
@@ -189,6 +189,9 @@ static void out_format(struct outbuf *o, const char *fmt, va_list ap)
 		}
 		while (*fmt >= '0' && *fmt <= '9')
 			width = width * 10 + (*fmt++ - '0');
+		if (*fmt == '.')
+			for (prec = 0, fmt++; *fmt >= '0' && *fmt <= '9'; fmt++)
+				prec = prec * 10 + (*fmt - '0');
 		while (*fmt == 'l' || *fmt == 'z') {
 			longs++;
 			fmt++;
@@ -214,12 +217,16 @@ static void out_format(struct outbuf *o, const char *fmt, va_list ap)
 		case 's': {
 			const char *s = va_arg(ap, const char *);
 
+			int n = 0;
+
 			if (!s)
 				s = "(null)";
-			for (int n = (int)strlen(s); width > n; width--)
+			while (s[n] && (prec < 0 || n < prec))
+				n++;
+			for (int w = n; width > w; w--)
 				out_char(o, ' ');
-			while (*s)
-				out_char(o, *s++);
+			for (int i = 0; i < n; i++)
+				out_char(o, s[i] >= ' ' && s[i] < 0x7f ? s[i] : '?');
 			break;
 		}
 		case 'c':

@@ -21,9 +21,9 @@ typedef uint32_t u32;
 typedef uint64_t u64;
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define KiB 1024ULL
-#define MiB (1024ULL * KiB)
-#define GiB (1024ULL * MiB)
+#define KiB 1024UL
+#define MiB (1024UL * KiB)
+#define GiB (1024UL * MiB)
 
 /* Fixed addresses of the q35-like machine (see vmm/layout.h). */
 #define PORT_COM1 0x3f8
@@ -34,8 +34,8 @@ typedef uint64_t u64;
 #define PORT_PCI_DATA 0xcfc
 #define PORT_PM1A_CNT 0x604
 #define PORT_PM_TMR 0x608
-#define ECAM_BASE 0xb0000000ULL
-#define LAPIC_BASE 0xfee00000ULL
+#define ECAM_BASE 0xb0000000UL
+#define LAPIC_BASE 0xfee00000UL
 
 /* Exit statuses the library itself uses (guests return their failure count). */
 #define EXIT_EXCEPTION 0x70	/* an unexpected CPU exception */
