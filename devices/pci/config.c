@@ -4,13 +4,13 @@
 
 #include "devices/pci/config.h"
 
-#define PCI_CAP_END 0x100           /* standard capabilities live below this */
-#define PCI_CAP_MAX_WALK 48         /* (0x100 - 0x40) / 4: bounds a looping list */
-#define PCI_ECAP_MAX_WALK ((PCI_CFG_SIZE - PCI_CFG_ECAP_START) / 4)
-#define PCI_IO_LIMIT 0x10000ULL     /* I/O BARs decode 16 bits (bits 31:16 read 0) */
-#define PCI_MEM32_LIMIT 0x100000000ULL
-#define PCI_MEM64_LIMIT (1ULL << 52) /* the widest x86 physical address */
-#define PCI_ROM_ADDR_MASK 0xFFFFF800u
+#define CFG_CAP_END 0x100           /* standard capabilities live below this */
+#define CFG_CAP_MAX_WALK 48         /* (0x100 - 0x40) / 4: bounds a looping list */
+#define CFG_ECAP_MAX_WALK ((PCI_CFG_SIZE - PCI_CFG_ECAP_START) / 4)
+#define CFG_IO_LIMIT 0x10000ULL     /* I/O BARs decode 16 bits (bits 31:16 read 0) */
+#define CFG_MEM32_LIMIT 0x100000000ULL
+#define CFG_MEM64_LIMIT (1ULL << 52) /* the widest x86 physical address */
+#define CFG_ROM_ADDR_MASK 0xFFFFF800u
 
 // True if len is a config access size and [off, off + len) lies inside the space.
 static bool cfg_range_ok(u16 off, int len)
@@ -38,20 +38,20 @@ static void cfg_store(u8 *a, u16 off, int len, u32 v)
 // Number of BARs the header type has: 6 in a type 0 header, 2 in a bridge's.
 static int cfg_nr_bars(const struct pci_cfg *c)
 {
-	return (c->regs[PCI_CFG_HEADER_TYPE] & 0x7f) == PCI_HEADER_TYPE_BRIDGE ? 2 : PCI_CFG_NR_BARS;
+	return (c->regs[PCI_HEADER_TYPE] & 0x7f) == PCI_HEADER_TYPE_BRIDGE ? 2 : PCI_CFG_NR_BARS;
 }
 
 // Offset of the expansion ROM register for the header type.
 static u16 cfg_rom_off(const struct pci_cfg *c)
 {
-	return (c->regs[PCI_CFG_HEADER_TYPE] & 0x7f) == PCI_HEADER_TYPE_BRIDGE ?
-		PCI_CFG_ROM_BRIDGE : PCI_CFG_ROM;
+	return (c->regs[PCI_HEADER_TYPE] & 0x7f) == PCI_HEADER_TYPE_BRIDGE ?
+		PCI_ROM_ADDRESS1 : PCI_ROM_ADDRESS;
 }
 
 // Offset of BAR bar's (lower) dword register.
 static u16 cfg_bar_off(const struct pci_cfg *c, int bar)
 {
-	return bar == PCI_CFG_BAR_ROM ? cfg_rom_off(c) : PCI_CFG_BAR0 + 4 * bar;
+	return bar == PCI_CFG_BAR_ROM ? cfg_rom_off(c) : PCI_BASE_ADDRESS_0 + 4 * bar;
 }
 
 // True if v is a power of two (v > 0).
@@ -64,23 +64,23 @@ static bool is_pow2(u64 v)
 void pci_cfg_init(struct pci_cfg *c, const struct pci_cfg_id *id)
 {
 	memset(c, 0, sizeof(*c));
-	pci_cfg_set(c, PCI_CFG_VENDOR_ID, 2, id->vendor);
-	pci_cfg_set(c, PCI_CFG_DEVICE_ID, 2, id->device);
-	pci_cfg_set(c, PCI_CFG_REVISION, 1, id->revision);
-	pci_cfg_set(c, PCI_CFG_CLASS_PROG, 1, id->class_code & 0xff);
-	pci_cfg_set(c, PCI_CFG_CLASS_PROG + 1, 2, (id->class_code >> 8) & 0xffff);
-	pci_cfg_set(c, PCI_CFG_HEADER_TYPE, 1, id->header_type & 0x7f);
+	pci_cfg_set(c, PCI_VENDOR_ID, 2, id->vendor);
+	pci_cfg_set(c, PCI_DEVICE_ID, 2, id->device);
+	pci_cfg_set(c, PCI_REVISION_ID, 1, id->revision);
+	pci_cfg_set(c, PCI_CLASS_PROG, 1, id->class_code & 0xff);
+	pci_cfg_set(c, PCI_CLASS_PROG + 1, 2, (id->class_code >> 8) & 0xffff);
+	pci_cfg_set(c, PCI_HEADER_TYPE, 1, id->header_type & 0x7f);
 	if ((id->header_type & 0x7f) == PCI_HEADER_TYPE_NORMAL) {
-		pci_cfg_set(c, PCI_CFG_SUBSYS_VENDOR, 2, id->subsys_vendor);
-		pci_cfg_set(c, PCI_CFG_SUBSYS_ID, 2, id->subsys_id);
+		pci_cfg_set(c, PCI_SUBSYSTEM_VENDOR_ID, 2, id->subsys_vendor);
+		pci_cfg_set(c, PCI_SUBSYSTEM_ID, 2, id->subsys_id);
 	}
-	pci_cfg_set(c, PCI_CFG_INT_PIN, 1, id->intx_pin);
+	pci_cfg_set(c, PCI_INTERRUPT_PIN, 1, id->intx_pin);
 
-	pci_cfg_set_wmask(c, PCI_CFG_COMMAND, 2, PCI_CMD_IO | PCI_CMD_MEM | PCI_CMD_MASTER |
-			  PCI_CMD_PARITY | PCI_CMD_SERR | PCI_CMD_INTX_DISABLE);
-	pci_cfg_set_w1c(c, PCI_CFG_STATUS, 2, PCI_STATUS_W1C);
-	pci_cfg_set_wmask(c, PCI_CFG_CACHE_LINE, 1, 0xff);
-	pci_cfg_set_wmask(c, PCI_CFG_INT_LINE, 1, 0xff);
+	pci_cfg_set_wmask(c, PCI_COMMAND, 2, PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER |
+			  PCI_COMMAND_PARITY | PCI_COMMAND_SERR | PCI_COMMAND_INTX_DISABLE);
+	pci_cfg_set_w1c(c, PCI_STATUS, 2, PCI_CFG_STATUS_W1C);
+	pci_cfg_set_wmask(c, PCI_CACHE_LINE_SIZE, 1, 0xff);
+	pci_cfg_set_wmask(c, PCI_INTERRUPT_LINE, 1, 0xff);
 	c->cap_next = PCI_CFG_CAP_START;
 	c->ecap_next = PCI_CFG_ECAP_START;
 }
@@ -99,13 +99,13 @@ static unsigned int cfg_change_bit(const struct pci_cfg *c, u16 o)
 	u16 rom = cfg_rom_off(c);
 	int bar;
 
-	if (o == PCI_CFG_COMMAND || o == PCI_CFG_COMMAND + 1)
+	if (o == PCI_COMMAND || o == PCI_COMMAND + 1)
 		return PCI_CFG_WR_COMMAND;
 	if (o >= rom && o < rom + 4)
 		return PCI_CFG_WR_BAR(PCI_CFG_BAR_ROM);
-	if (o < PCI_CFG_BAR0 || o >= PCI_CFG_BAR0 + 4 * cfg_nr_bars(c))
+	if (o < PCI_BASE_ADDRESS_0 || o >= PCI_BASE_ADDRESS_0 + 4 * cfg_nr_bars(c))
 		return 0;
-	bar = (o - PCI_CFG_BAR0) / 4;
+	bar = (o - PCI_BASE_ADDRESS_0) / 4;
 	/* the upper dword of a 64-bit BAR reports as the BAR itself */
 	if (bar > 0 && c->bars[bar - 1].size && c->bars[bar - 1].kind == PCI_BAR_MEM64)
 		bar--;
@@ -182,7 +182,7 @@ int pci_cfg_add_bar(struct pci_cfg *c, int bar, enum pci_bar_kind kind, u64 size
 			return -EINVAL;
 		off = cfg_rom_off(c);
 		pci_cfg_set(c, off, 4, 0);
-		pci_cfg_set_wmask(c, off, 4, ((u32)~(size - 1) & PCI_ROM_ADDR_MASK) | PCI_ROM_F_ENABLE);
+		pci_cfg_set_wmask(c, off, 4, ((u32)~(size - 1) & CFG_ROM_ADDR_MASK) | PCI_ROM_ADDRESS_ENABLE);
 		c->bars[bar] = (struct pci_cfg_bar){ .size = size, .kind = PCI_BAR_MEM32 };
 		return 0;
 	}
@@ -193,21 +193,21 @@ int pci_cfg_add_bar(struct pci_cfg *c, int bar, enum pci_bar_kind kind, u64 size
 	case PCI_BAR_IO:
 		if (size < 4 || size > 256)
 			return -EINVAL;
-		pci_cfg_set(c, off, 4, PCI_BAR_F_IO);
+		pci_cfg_set(c, off, 4, PCI_BASE_ADDRESS_SPACE_IO);
 		pci_cfg_set_wmask(c, off, 4, (u32)~(size - 1) & 0xfffc);
 		prefetch = false;
 		break;
 	case PCI_BAR_MEM32:
 		if (size < 16 || size > 2 * GiB)
 			return -EINVAL;
-		pci_cfg_set(c, off, 4, prefetch ? PCI_BAR_F_PREFETCH : 0);
+		pci_cfg_set(c, off, 4, prefetch ? PCI_BASE_ADDRESS_MEM_PREFETCH : 0);
 		pci_cfg_set_wmask(c, off, 4, (u32)~(size - 1) & ~0xfu);
 		break;
 	case PCI_BAR_MEM64:
 		if (size < 16 || bar + 1 >= cfg_nr_bars(c) || cfg_bar_taken(c, bar + 1))
 			return -EINVAL;
 		wm = ~(size - 1) & ~0xfULL;
-		pci_cfg_set(c, off, 4, PCI_BAR_F_MEM64 | (prefetch ? PCI_BAR_F_PREFETCH : 0));
+		pci_cfg_set(c, off, 4, PCI_BASE_ADDRESS_MEM_TYPE_64 | (prefetch ? PCI_BASE_ADDRESS_MEM_PREFETCH : 0));
 		pci_cfg_set(c, off + 4, 4, 0);
 		pci_cfg_set_wmask(c, off, 4, (u32)wm);
 		pci_cfg_set_wmask(c, off + 4, 4, (u32)(wm >> 32));
@@ -230,7 +230,7 @@ void pci_cfg_set_bar_addr(struct pci_cfg *c, int bar, u64 addr)
 	off = cfg_bar_off(c, bar);
 	wm = cfg_load(c->wmask, off, 4);
 	if (bar == PCI_CFG_BAR_ROM)
-		wm &= ~PCI_ROM_F_ENABLE;
+		wm &= ~PCI_ROM_ADDRESS_ENABLE;
 	pci_cfg_set(c, off, 4, (pci_cfg_get(c, off, 4) & ~wm) | ((u32)addr & wm));
 	if (c->bars[bar].kind == PCI_BAR_MEM64 && bar != PCI_CFG_BAR_ROM) {
 		wm = cfg_load(c->wmask, off + 4, 4);
@@ -249,7 +249,7 @@ u64 pci_cfg_bar_addr(const struct pci_cfg *c, int bar)
 	off = cfg_bar_off(c, bar);
 	lo = pci_cfg_get(c, off, 4);
 	if (bar == PCI_CFG_BAR_ROM)
-		return lo & PCI_ROM_ADDR_MASK;
+		return lo & CFG_ROM_ADDR_MASK;
 	switch (c->bars[bar].kind) {
 	case PCI_BAR_IO:
 		return lo & ~0x3u;
@@ -264,13 +264,13 @@ u64 pci_cfg_bar_addr(const struct pci_cfg *c, int bar)
 // Command register: I/O space enable.
 bool pci_cfg_io_enabled(const struct pci_cfg *c)
 {
-	return pci_cfg_get(c, PCI_CFG_COMMAND, 2) & PCI_CMD_IO;
+	return pci_cfg_get(c, PCI_COMMAND, 2) & PCI_COMMAND_IO;
 }
 
 // Command register: memory space enable.
 bool pci_cfg_mem_enabled(const struct pci_cfg *c)
 {
-	return pci_cfg_get(c, PCI_CFG_COMMAND, 2) & PCI_CMD_MEM;
+	return pci_cfg_get(c, PCI_COMMAND, 2) & PCI_COMMAND_MEMORY;
 }
 
 // Whether the BAR should be mapped now, and where (see config.h).
@@ -286,14 +286,14 @@ bool pci_cfg_bar_live(const struct pci_cfg *c, int bar, u64 *addr)
 	if (b->kind == PCI_BAR_IO) {
 		if (!pci_cfg_io_enabled(c))
 			return false;
-		limit = PCI_IO_LIMIT;
+		limit = CFG_IO_LIMIT;
 	} else {
 		if (!pci_cfg_mem_enabled(c))
 			return false;
 		if (bar == PCI_CFG_BAR_ROM &&
-		    !(pci_cfg_get(c, cfg_rom_off(c), 4) & PCI_ROM_F_ENABLE))
+		    !(pci_cfg_get(c, cfg_rom_off(c), 4) & PCI_ROM_ADDRESS_ENABLE))
 			return false;
-		limit = b->kind == PCI_BAR_MEM64 ? PCI_MEM64_LIMIT : PCI_MEM32_LIMIT;
+		limit = b->kind == PCI_BAR_MEM64 ? CFG_MEM64_LIMIT : CFG_MEM32_LIMIT;
 	}
 	/* written without a + size so a sizing pattern near 2^64 cannot wrap */
 	if (!a || b->size > limit || a > limit - b->size)
@@ -309,7 +309,7 @@ int pci_cfg_add_cap(struct pci_cfg *c, u8 id, const void *body, size_t size)
 
 	if (size < 2)
 		return -EINVAL;
-	if (size > PCI_CAP_END || off + size > PCI_CAP_END)
+	if (size > CFG_CAP_END || off + size > CFG_CAP_END)
 		return -ENOSPC;
 	c->regs[off] = id;
 	c->regs[off + 1] = 0;
@@ -320,8 +320,8 @@ int pci_cfg_add_cap(struct pci_cfg *c, u8 id, const void *body, size_t size)
 	if (c->cap_last)
 		c->regs[c->cap_last + 1] = off;
 	else
-		c->regs[PCI_CFG_CAP_PTR] = off;
-	c->regs[PCI_CFG_STATUS] |= PCI_STATUS_CAP_LIST;
+		c->regs[PCI_CAPABILITY_LIST] = off;
+	c->regs[PCI_STATUS] |= PCI_STATUS_CAP_LIST;
 	c->cap_last = off;
 	c->cap_next = off + size;
 	return off;
@@ -332,10 +332,10 @@ int pci_cfg_find_cap(const struct pci_cfg *c, u8 id)
 {
 	u8 p;
 
-	if (!(c->regs[PCI_CFG_STATUS] & PCI_STATUS_CAP_LIST))
+	if (!(c->regs[PCI_STATUS] & PCI_STATUS_CAP_LIST))
 		return 0;
-	p = c->regs[PCI_CFG_CAP_PTR] & ~3;
-	for (int i = 0; p >= PCI_CFG_CAP_START && i < PCI_CAP_MAX_WALK; i++) {
+	p = c->regs[PCI_CAPABILITY_LIST] & ~3;
+	for (int i = 0; p >= PCI_CFG_CAP_START && i < CFG_CAP_MAX_WALK; i++) {
 		if (c->regs[p] == id)
 			return p;
 		p = c->regs[p + 1] & ~3;
@@ -372,7 +372,7 @@ int pci_cfg_find_ecap(const struct pci_cfg *c, u16 id)
 {
 	u16 p = PCI_CFG_ECAP_START;
 
-	for (int i = 0; p >= PCI_CFG_ECAP_START && i < PCI_ECAP_MAX_WALK; i++) {
+	for (int i = 0; p >= PCI_CFG_ECAP_START && i < CFG_ECAP_MAX_WALK; i++) {
 		u32 hdr = cfg_load(c->regs, p, 4);
 
 		if (!hdr)
@@ -391,7 +391,7 @@ int pci_cfg_add_pcie_cap(struct pci_cfg *c, u8 port_type)
 
 	if (port_type != PCI_EXP_TYPE_ENDPOINT && port_type != PCI_EXP_TYPE_RC_END)
 		return -EINVAL;
-	off = pci_cfg_add_cap(c, PCI_CAP_ID_EXP, NULL, PCI_EXP_CAP_SIZE);
+	off = pci_cfg_add_cap(c, PCI_CAP_ID_EXP, NULL, PCI_CFG_EXP_CAP_SIZE);
 	if (off < 0)
 		return off;
 	pci_cfg_set(c, off + PCI_EXP_FLAGS, 2, 2 | port_type << 4);

@@ -17,72 +17,20 @@
 #ifndef PTVM_PCI_CONFIG_H
 #define PTVM_PCI_CONFIG_H
 
+#include <linux/pci_regs.h> /* register offsets and bits: PCI_COMMAND, PCI_CAP_ID_*, ... */
+
 #include "devices/pci/pci.h" /* enum pci_bar_kind */
 #include "vmm/common.h"
 
-#define PCI_CFG_SIZE 4096       /* PCIe: ECAM reaches all of it */
-#define PCI_CFG_LEGACY_SIZE 256 /* conventional header + capabilities */
-
-/* Type 0/1 header registers used across devices/pci and passthrough/. */
-#define PCI_CFG_VENDOR_ID 0x00
-#define PCI_CFG_DEVICE_ID 0x02
-#define PCI_CFG_COMMAND 0x04
-#define PCI_CFG_STATUS 0x06
-#define PCI_CFG_REVISION 0x08
-#define PCI_CFG_CLASS_PROG 0x09 /* prog-if, then subclass 0x0A, base class 0x0B */
-#define PCI_CFG_CACHE_LINE 0x0C
-#define PCI_CFG_LATENCY 0x0D
-#define PCI_CFG_HEADER_TYPE 0x0E
-#define PCI_CFG_BAR0 0x10
-#define PCI_CFG_SUBSYS_VENDOR 0x2C
-#define PCI_CFG_SUBSYS_ID 0x2E
-#define PCI_CFG_ROM 0x30        /* 0x38 in a type 1 header */
-#define PCI_CFG_ROM_BRIDGE 0x38
-#define PCI_CFG_CAP_PTR 0x34
-#define PCI_CFG_INT_LINE 0x3C
-#define PCI_CFG_INT_PIN 0x3D
-#define PCI_CFG_CAP_START 0x40  /* first byte after the header */
-#define PCI_CFG_ECAP_START 0x100
-
-#define PCI_CMD_IO 0x0001
-#define PCI_CMD_MEM 0x0002
-#define PCI_CMD_MASTER 0x0004
-#define PCI_CMD_PARITY 0x0040
-#define PCI_CMD_SERR 0x0100
-#define PCI_CMD_INTX_DISABLE 0x0400
-
-#define PCI_STATUS_INTX 0x0008     /* read-only: the device's INTx is asserted */
-#define PCI_STATUS_CAP_LIST 0x0010 /* read-only: 0x34 points at a capability */
-#define PCI_STATUS_W1C 0xF900      /* parity, aborts, SERR: write 1 to clear */
-
-#define PCI_HEADER_TYPE_NORMAL 0x00
-#define PCI_HEADER_TYPE_BRIDGE 0x01
-#define PCI_HEADER_TYPE_MULTIFN 0x80
-
-#define PCI_BAR_F_IO 0x1       /* bit 0 of an I/O BAR */
-#define PCI_BAR_F_MEM64 0x4    /* type field (bits 2:1) = 10b */
-#define PCI_BAR_F_PREFETCH 0x8
-#define PCI_ROM_F_ENABLE 0x1
-
-#define PCI_CAP_ID_PM 0x01
-#define PCI_CAP_ID_MSI 0x05
-#define PCI_CAP_ID_VNDR 0x09
-#define PCI_CAP_ID_EXP 0x10
-#define PCI_CAP_ID_MSIX 0x11
-
-/* PCI Express capability (version 2 layout, 0x3C bytes). */
-#define PCI_EXP_CAP_SIZE 0x3C
-#define PCI_EXP_FLAGS 0x02      /* version 3:0, device/port type 7:4 */
-#define PCI_EXP_DEVCAP 0x04
-#define PCI_EXP_DEVCTL 0x08
-#define PCI_EXP_DEVSTA 0x0A
-#define PCI_EXP_LNKCAP 0x0C
-#define PCI_EXP_LNKCTL 0x10
-#define PCI_EXP_LNKSTA 0x12
-#define PCI_EXP_DEVCAP2 0x24
-#define PCI_EXP_DEVCTL2 0x28
-#define PCI_EXP_TYPE_ENDPOINT 0x0
-#define PCI_EXP_TYPE_RC_END 0x9 /* root-complex integrated endpoint: no link */
+#define PCI_CFG_SIZE 4096        /* PCIe: ECAM reaches all of it */
+#define PCI_CFG_CAP_START 0x40   /* first byte after the header */
+#define PCI_CFG_ECAP_START 0x100 /* PCIe: the first extended capability */
+/* status: parity, target/master aborts, SERR; all write-1-to-clear */
+#define PCI_CFG_STATUS_W1C 0xF900
+/* header type bit 7; the bus sets it on function 0 of a multifunction slot */
+#define PCI_CFG_HEADER_MULTIFN 0x80
+/* a version 2 PCI Express capability, endpoint or integrated endpoint */
+#define PCI_CFG_EXP_CAP_SIZE 0x3C
 
 #define PCI_CFG_NR_BARS 6       /* type 0; a type 1 header has 2 */
 #define PCI_CFG_BAR_ROM 6       /* index of the expansion ROM in the helpers */

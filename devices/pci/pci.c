@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "devices/pci/config.h"
 #include "devices/pci/host-bridge.h"
 #include "devices/pci/pci.h"
 #include "vmm/bus.h"
@@ -65,7 +66,7 @@ static u32 ones(int len)
 // True for a config access the functions accept: 1/2/4 bytes, naturally aligned.
 static bool cfg_access_ok(u16 off, int len)
 {
-	return (len == 1 || len == 2 || len == 4) && off % len == 0 && off + len <= 4096;
+	return (len == 1 || len == 2 || len == 4) && off % len == 0 && off + len <= PCI_CFG_SIZE;
 }
 
 // True if any function other than 0 of slot is plugged in.
@@ -91,9 +92,9 @@ u32 pci_config_read(struct pci_bus *bus, u8 busno, u8 devfn, u16 off, int len)
 		return ones(len);
 	v = d->cfg_read(d, off, len) & ones(len);
 	/* Linux scans functions 1..7 only if function 0 says multifunction */
-	if (fn == 0 && off <= PCI_CFG_HEADER_TYPE && PCI_CFG_HEADER_TYPE < off + len &&
+	if (fn == 0 && off <= PCI_HEADER_TYPE && PCI_HEADER_TYPE < off + len &&
 	    slot_is_multifn(bus, slot))
-		v |= 0x80u << (8 * (PCI_CFG_HEADER_TYPE - off));
+		v |= (u32)PCI_CFG_HEADER_MULTIFN << (8 * (PCI_HEADER_TYPE - off));
 	return v;
 }
 

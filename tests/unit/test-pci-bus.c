@@ -169,12 +169,12 @@ TEST(enable_bit_gates_data_port)
 	out(0xcf8, 4, cf8(0, 0, 0, 0) & ~0x80000000u);
 	ASSERT_EQ(in(0xcfc, 4), 0xffffffff);
 	ASSERT_EQ(in(0xcfe, 2), 0xffff);
-	out(0xcf8, 4, cf8(0, 0, 0, PCI_CFG_INT_LINE) & ~0x80000000u);
+	out(0xcf8, 4, cf8(0, 0, 0, PCI_INTERRUPT_LINE) & ~0x80000000u);
 	out(0xcfc, 1, 0x0a);
-	ASSERT_EQ(pci_config_read(pci, 0, 0, PCI_CFG_INT_LINE, 1), 0);
-	out(0xcf8, 4, cf8(0, 0, 0, PCI_CFG_INT_LINE));
+	ASSERT_EQ(pci_config_read(pci, 0, 0, PCI_INTERRUPT_LINE, 1), 0);
+	out(0xcf8, 4, cf8(0, 0, 0, PCI_INTERRUPT_LINE));
 	out(0xcfc, 1, 0x0a);
-	ASSERT_EQ(pci_config_read(pci, 0, 0, PCI_CFG_INT_LINE, 1), 0x0a);
+	ASSERT_EQ(pci_config_read(pci, 0, 0, PCI_INTERRUPT_LINE, 1), 0x0a);
 	teardown();
 }
 
@@ -196,8 +196,8 @@ TEST(data_port_byte_and_word_offsets)
 	out(0xcfc, 1, 0x0b);
 	ASSERT_EQ(pci_config_read(pci, 0, 0, 0x3c, 1), 0x0b);
 	out(0xcf8, 4, cf8(0, 0, 0, 0x04));
-	out(0xcfc, 2, PCI_CMD_MEM | PCI_CMD_IO);
-	ASSERT_EQ(pci_config_read(pci, 0, 0, 0x04, 2), PCI_CMD_MEM | PCI_CMD_IO);
+	out(0xcfc, 2, PCI_COMMAND_MEMORY | PCI_COMMAND_IO);
+	ASSERT_EQ(pci_config_read(pci, 0, 0, 0x04, 2), PCI_COMMAND_MEMORY | PCI_COMMAND_IO);
 	out(0xcf8, 4, cf8(0, 0, 0, 0x90)); /* PAM0..PAM3 */
 	out(0xcfd, 1, 0x33);
 	out(0xcfe, 2, 0x3311);

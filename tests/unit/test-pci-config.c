@@ -17,11 +17,11 @@ TEST(init_fills_header)
 	pci_cfg_init(&cfg, &test_id);
 	ASSERT_EQ(pci_cfg_read(&cfg, 0x00, 4), 0x56781234);
 	ASSERT_EQ(pci_cfg_read(&cfg, 0x08, 4), 0x02000010);
-	ASSERT_EQ(pci_cfg_read(&cfg, PCI_CFG_HEADER_TYPE, 1), 0);
-	ASSERT_EQ(pci_cfg_read(&cfg, PCI_CFG_SUBSYS_VENDOR, 4), 0xef01abcd);
-	ASSERT_EQ(pci_cfg_read(&cfg, PCI_CFG_INT_PIN, 1), 2);
-	ASSERT_EQ(pci_cfg_read(&cfg, PCI_CFG_COMMAND, 4), 0);   /* command and status */
-	ASSERT_EQ(pci_cfg_read(&cfg, PCI_CFG_CAP_PTR, 1), 0);
+	ASSERT_EQ(pci_cfg_read(&cfg, PCI_HEADER_TYPE, 1), 0);
+	ASSERT_EQ(pci_cfg_read(&cfg, PCI_SUBSYSTEM_VENDOR_ID, 4), 0xef01abcd);
+	ASSERT_EQ(pci_cfg_read(&cfg, PCI_INTERRUPT_PIN, 1), 2);
+	ASSERT_EQ(pci_cfg_read(&cfg, PCI_COMMAND, 4), 0);   /* command and status */
+	ASSERT_EQ(pci_cfg_read(&cfg, PCI_CAPABILITY_LIST, 1), 0);
 	for (int off = 0x40; off < PCI_CFG_SIZE; off += 4)
 		ASSERT_EQ(pci_cfg_read(&cfg, off, 4), 0);
 }
@@ -48,13 +48,13 @@ TEST(reads_every_length_at_every_alignment)
 TEST(wmask_limits_writes)
 {
 	pci_cfg_init(&cfg, &test_id);
-	pci_cfg_write(&cfg, PCI_CFG_VENDOR_ID, 4, 0xffffffff);
-	ASSERT_EQ(pci_cfg_read(&cfg, PCI_CFG_VENDOR_ID, 4), 0x56781234);
-	pci_cfg_write(&cfg, PCI_CFG_COMMAND, 2, 0xffff);
-	ASSERT_EQ(pci_cfg_read(&cfg, PCI_CFG_COMMAND, 2), 0x0547);
-	pci_cfg_write(&cfg, PCI_CFG_INT_LINE, 2, 0xff0b);  /* line writable, pin not */
-	ASSERT_EQ(pci_cfg_read(&cfg, PCI_CFG_INT_LINE, 1), 0x0b);
-	ASSERT_EQ(pci_cfg_read(&cfg, PCI_CFG_INT_PIN, 1), 2);
+	pci_cfg_write(&cfg, PCI_VENDOR_ID, 4, 0xffffffff);
+	ASSERT_EQ(pci_cfg_read(&cfg, PCI_VENDOR_ID, 4), 0x56781234);
+	pci_cfg_write(&cfg, PCI_COMMAND, 2, 0xffff);
+	ASSERT_EQ(pci_cfg_read(&cfg, PCI_COMMAND, 2), 0x0547);
+	pci_cfg_write(&cfg, PCI_INTERRUPT_LINE, 2, 0xff0b);  /* line writable, pin not */
+	ASSERT_EQ(pci_cfg_read(&cfg, PCI_INTERRUPT_LINE, 1), 0x0b);
+	ASSERT_EQ(pci_cfg_read(&cfg, PCI_INTERRUPT_PIN, 1), 2);
 	/* a device-chosen mask on a vendor register, written byte by byte */
 	pci_cfg_set_wmask(&cfg, 0x44, 4, 0x00ff0f00);
 	for (int i = 0; i < 4; i++)
@@ -67,34 +67,34 @@ TEST(wmask_limits_writes)
 TEST(w1c_clears_only_written_ones)
 {
 	pci_cfg_init(&cfg, &test_id);
-	pci_cfg_set(&cfg, PCI_CFG_STATUS, 2, 0xf900 | PCI_STATUS_CAP_LIST | PCI_STATUS_INTX);
-	pci_cfg_write(&cfg, PCI_CFG_STATUS, 2, 0);
-	ASSERT_EQ(pci_cfg_read(&cfg, PCI_CFG_STATUS, 2), 0xf918);
-	pci_cfg_write(&cfg, PCI_CFG_STATUS, 2, 0x2000);
-	ASSERT_EQ(pci_cfg_read(&cfg, PCI_CFG_STATUS, 2), 0xd918);
+	pci_cfg_set(&cfg, PCI_STATUS, 2, 0xf900 | PCI_STATUS_CAP_LIST | PCI_STATUS_INTERRUPT);
+	pci_cfg_write(&cfg, PCI_STATUS, 2, 0);
+	ASSERT_EQ(pci_cfg_read(&cfg, PCI_STATUS, 2), 0xf918);
+	pci_cfg_write(&cfg, PCI_STATUS, 2, 0x2000);
+	ASSERT_EQ(pci_cfg_read(&cfg, PCI_STATUS, 2), 0xd918);
 	/* read-only status bits survive a write of all ones */
-	pci_cfg_write(&cfg, PCI_CFG_STATUS, 2, 0xffff);
-	ASSERT_EQ(pci_cfg_read(&cfg, PCI_CFG_STATUS, 2), 0x0018);
+	pci_cfg_write(&cfg, PCI_STATUS, 2, 0xffff);
+	ASSERT_EQ(pci_cfg_read(&cfg, PCI_STATUS, 2), 0x0018);
 	/* a dword write to command+status: command takes its bits, status clears */
-	pci_cfg_set(&cfg, PCI_CFG_STATUS, 2, 0x8000);
-	pci_cfg_write(&cfg, PCI_CFG_COMMAND, 4, 0x80000006);
-	ASSERT_EQ(pci_cfg_read(&cfg, PCI_CFG_COMMAND, 4), 0x00000006);
+	pci_cfg_set(&cfg, PCI_STATUS, 2, 0x8000);
+	pci_cfg_write(&cfg, PCI_COMMAND, 4, 0x80000006);
+	ASSERT_EQ(pci_cfg_read(&cfg, PCI_COMMAND, 4), 0x00000006);
 }
 
 TEST(bar_sizing_mem32)
 {
 	pci_cfg_init(&cfg, &test_id);
 	ASSERT_EQ(pci_cfg_add_bar(&cfg, 0, PCI_BAR_MEM32, 4096, true), 0);
-	ASSERT_EQ(pci_cfg_read(&cfg, PCI_CFG_BAR0, 4), PCI_BAR_F_PREFETCH);
-	pci_cfg_write(&cfg, PCI_CFG_BAR0, 4, 0xffffffff);
-	ASSERT_EQ(pci_cfg_read(&cfg, PCI_CFG_BAR0, 4), 0xfffff008);
-	pci_cfg_write(&cfg, PCI_CFG_BAR0, 4, 0xc0001234);
-	ASSERT_EQ(pci_cfg_read(&cfg, PCI_CFG_BAR0, 4), 0xc0001008);
+	ASSERT_EQ(pci_cfg_read(&cfg, PCI_BASE_ADDRESS_0, 4), PCI_BASE_ADDRESS_MEM_PREFETCH);
+	pci_cfg_write(&cfg, PCI_BASE_ADDRESS_0, 4, 0xffffffff);
+	ASSERT_EQ(pci_cfg_read(&cfg, PCI_BASE_ADDRESS_0, 4), 0xfffff008);
+	pci_cfg_write(&cfg, PCI_BASE_ADDRESS_0, 4, 0xc0001234);
+	ASSERT_EQ(pci_cfg_read(&cfg, PCI_BASE_ADDRESS_0, 4), 0xc0001008);
 	ASSERT_EQ(pci_cfg_bar_addr(&cfg, 0), 0xc0001000);
 	/* a 2 GiB BAR has only bit 31 */
 	ASSERT_EQ(pci_cfg_add_bar(&cfg, 1, PCI_BAR_MEM32, 2 * GiB, false), 0);
-	pci_cfg_write(&cfg, PCI_CFG_BAR0 + 4, 4, 0xffffffff);
-	ASSERT_EQ(pci_cfg_read(&cfg, PCI_CFG_BAR0 + 4, 4), 0x80000000);
+	pci_cfg_write(&cfg, PCI_BASE_ADDRESS_0 + 4, 4, 0xffffffff);
+	ASSERT_EQ(pci_cfg_read(&cfg, PCI_BASE_ADDRESS_0 + 4, 4), 0x80000000);
 }
 
 TEST(bar_sizing_mem64)
@@ -103,27 +103,27 @@ TEST(bar_sizing_mem64)
 
 	pci_cfg_init(&cfg, &test_id);
 	ASSERT_EQ(pci_cfg_add_bar(&cfg, 2, PCI_BAR_MEM64, 8 * GiB, true), 0);
-	ASSERT_EQ(pci_cfg_read(&cfg, PCI_CFG_BAR0 + 8, 4), PCI_BAR_F_MEM64 | PCI_BAR_F_PREFETCH);
-	pci_cfg_write(&cfg, PCI_CFG_BAR0 + 8, 4, 0xffffffff);
-	pci_cfg_write(&cfg, PCI_CFG_BAR0 + 12, 4, 0xffffffff);
-	ASSERT_EQ(pci_cfg_read(&cfg, PCI_CFG_BAR0 + 8, 4), 0x0000000c);
-	ASSERT_EQ(pci_cfg_read(&cfg, PCI_CFG_BAR0 + 12, 4), 0xfffffffe);
-	mask = (u64)pci_cfg_read(&cfg, PCI_CFG_BAR0 + 12, 4) << 32 |
-	       (pci_cfg_read(&cfg, PCI_CFG_BAR0 + 8, 4) & ~0xfu);
+	ASSERT_EQ(pci_cfg_read(&cfg, PCI_BASE_ADDRESS_0 + 8, 4), PCI_BASE_ADDRESS_MEM_TYPE_64 | PCI_BASE_ADDRESS_MEM_PREFETCH);
+	pci_cfg_write(&cfg, PCI_BASE_ADDRESS_0 + 8, 4, 0xffffffff);
+	pci_cfg_write(&cfg, PCI_BASE_ADDRESS_0 + 12, 4, 0xffffffff);
+	ASSERT_EQ(pci_cfg_read(&cfg, PCI_BASE_ADDRESS_0 + 8, 4), 0x0000000c);
+	ASSERT_EQ(pci_cfg_read(&cfg, PCI_BASE_ADDRESS_0 + 12, 4), 0xfffffffe);
+	mask = (u64)pci_cfg_read(&cfg, PCI_BASE_ADDRESS_0 + 12, 4) << 32 |
+	       (pci_cfg_read(&cfg, PCI_BASE_ADDRESS_0 + 8, 4) & ~0xfu);
 	ASSERT_EQ(~mask + 1, 8 * GiB);
-	pci_cfg_write(&cfg, PCI_CFG_BAR0 + 8, 4, 0);
-	pci_cfg_write(&cfg, PCI_CFG_BAR0 + 12, 4, 0x12);
+	pci_cfg_write(&cfg, PCI_BASE_ADDRESS_0 + 8, 4, 0);
+	pci_cfg_write(&cfg, PCI_BASE_ADDRESS_0 + 12, 4, 0x12);
 	ASSERT_EQ(pci_cfg_bar_addr(&cfg, 2), 0x1200000000ULL);
 
 	/* a small 64-bit BAR: low dword has address bits too */
 	ASSERT_EQ(pci_cfg_add_bar(&cfg, 0, PCI_BAR_MEM64, 16 * KiB, false), 0);
-	pci_cfg_write(&cfg, PCI_CFG_BAR0, 4, 0xffffffff);
-	pci_cfg_write(&cfg, PCI_CFG_BAR0 + 4, 4, 0xffffffff);
-	ASSERT_EQ(pci_cfg_read(&cfg, PCI_CFG_BAR0, 4), 0xffffc004);
-	ASSERT_EQ(pci_cfg_read(&cfg, PCI_CFG_BAR0 + 4, 4), 0xffffffff);
+	pci_cfg_write(&cfg, PCI_BASE_ADDRESS_0, 4, 0xffffffff);
+	pci_cfg_write(&cfg, PCI_BASE_ADDRESS_0 + 4, 4, 0xffffffff);
+	ASSERT_EQ(pci_cfg_read(&cfg, PCI_BASE_ADDRESS_0, 4), 0xffffc004);
+	ASSERT_EQ(pci_cfg_read(&cfg, PCI_BASE_ADDRESS_0 + 4, 4), 0xffffffff);
 	pci_cfg_set_bar_addr(&cfg, 0, 0x4000000000ULL + 0xc000);
-	ASSERT_EQ(pci_cfg_read(&cfg, PCI_CFG_BAR0, 4), 0x0000c004);
-	ASSERT_EQ(pci_cfg_read(&cfg, PCI_CFG_BAR0 + 4, 4), 0x40);
+	ASSERT_EQ(pci_cfg_read(&cfg, PCI_BASE_ADDRESS_0, 4), 0x0000c004);
+	ASSERT_EQ(pci_cfg_read(&cfg, PCI_BASE_ADDRESS_0 + 4, 4), 0x40);
 
 	/* upper halves are taken; the last BAR cannot be 64-bit */
 	ASSERT_EQ(pci_cfg_add_bar(&cfg, 1, PCI_BAR_MEM32, 4096, false), -EINVAL);
@@ -137,13 +137,13 @@ TEST(bar_sizing_io)
 {
 	pci_cfg_init(&cfg, &test_id);
 	ASSERT_EQ(pci_cfg_add_bar(&cfg, 1, PCI_BAR_IO, 32, true), 0);
-	ASSERT_EQ(pci_cfg_read(&cfg, PCI_CFG_BAR0 + 4, 4), PCI_BAR_F_IO);
-	pci_cfg_write(&cfg, PCI_CFG_BAR0 + 4, 4, 0xffffffff);
+	ASSERT_EQ(pci_cfg_read(&cfg, PCI_BASE_ADDRESS_0 + 4, 4), PCI_BASE_ADDRESS_SPACE_IO);
+	pci_cfg_write(&cfg, PCI_BASE_ADDRESS_0 + 4, 4, 0xffffffff);
 	/* 16-bit decode: bits 31:16 read 0; prefetch is meaningless for I/O */
-	ASSERT_EQ(pci_cfg_read(&cfg, PCI_CFG_BAR0 + 4, 4), 0x0000ffe1);
-	pci_cfg_write(&cfg, PCI_CFG_BAR0 + 4, 2, 0xc040);
+	ASSERT_EQ(pci_cfg_read(&cfg, PCI_BASE_ADDRESS_0 + 4, 4), 0x0000ffe1);
+	pci_cfg_write(&cfg, PCI_BASE_ADDRESS_0 + 4, 2, 0xc040);
 	ASSERT_EQ(pci_cfg_bar_addr(&cfg, 1), 0xc040);
-	ASSERT_EQ(pci_cfg_read(&cfg, PCI_CFG_BAR0 + 4, 4), 0xc041);
+	ASSERT_EQ(pci_cfg_read(&cfg, PCI_BASE_ADDRESS_0 + 4, 4), 0xc041);
 }
 
 TEST(bar_rejects_bad_declarations)
@@ -164,9 +164,9 @@ TEST(bar_rejects_bad_declarations)
 	ASSERT_EQ(pci_cfg_add_bar(&cfg, 1, PCI_BAR_MEM64, 4096, false), -EINVAL);
 	ASSERT_EQ(pci_cfg_add_bar(&cfg, 0, PCI_BAR_MEM64, 4096, false), 0);
 	ASSERT_EQ(pci_cfg_add_bar(&cfg, PCI_CFG_BAR_ROM, PCI_BAR_MEM32, 4096, false), 0);
-	pci_cfg_write(&cfg, PCI_CFG_ROM_BRIDGE, 4, 0xffffffff);
-	ASSERT_EQ(pci_cfg_read(&cfg, PCI_CFG_ROM_BRIDGE, 4), 0xfffff001);
-	ASSERT_EQ(pci_cfg_read(&cfg, PCI_CFG_ROM, 4), 0);
+	pci_cfg_write(&cfg, PCI_ROM_ADDRESS1, 4, 0xffffffff);
+	ASSERT_EQ(pci_cfg_read(&cfg, PCI_ROM_ADDRESS1, 4), 0xfffff001);
+	ASSERT_EQ(pci_cfg_read(&cfg, PCI_ROM_ADDRESS, 4), 0);
 }
 
 TEST(rom_bar)
@@ -175,18 +175,18 @@ TEST(rom_bar)
 
 	pci_cfg_init(&cfg, &test_id);
 	ASSERT_EQ(pci_cfg_add_bar(&cfg, PCI_CFG_BAR_ROM, PCI_BAR_MEM32, 64 * KiB, false), 0);
-	pci_cfg_write(&cfg, PCI_CFG_ROM, 4, 0xfffffffe);
-	ASSERT_EQ(pci_cfg_read(&cfg, PCI_CFG_ROM, 4), 0xffff0000);
-	pci_cfg_write(&cfg, PCI_CFG_ROM, 4, 0xc0020000);
+	pci_cfg_write(&cfg, PCI_ROM_ADDRESS, 4, 0xfffffffe);
+	ASSERT_EQ(pci_cfg_read(&cfg, PCI_ROM_ADDRESS, 4), 0xffff0000);
+	pci_cfg_write(&cfg, PCI_ROM_ADDRESS, 4, 0xc0020000);
 	ASSERT_EQ(pci_cfg_bar_addr(&cfg, PCI_CFG_BAR_ROM), 0xc0020000);
-	pci_cfg_write(&cfg, PCI_CFG_COMMAND, 2, PCI_CMD_MEM);
+	pci_cfg_write(&cfg, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
 	ASSERT_FALSE(pci_cfg_bar_live(&cfg, PCI_CFG_BAR_ROM, &addr)); /* enable bit clear */
-	pci_cfg_write(&cfg, PCI_CFG_ROM, 4, 0xc0020001);
+	pci_cfg_write(&cfg, PCI_ROM_ADDRESS, 4, 0xc0020001);
 	ASSERT_TRUE(pci_cfg_bar_live(&cfg, PCI_CFG_BAR_ROM, &addr));
 	ASSERT_EQ(addr, 0xc0020000);
 	/* pci_cfg_set_bar_addr leaves the enable bit alone */
 	pci_cfg_set_bar_addr(&cfg, PCI_CFG_BAR_ROM, 0xd0000000);
-	ASSERT_EQ(pci_cfg_read(&cfg, PCI_CFG_ROM, 4), 0xd0000001);
+	ASSERT_EQ(pci_cfg_read(&cfg, PCI_ROM_ADDRESS, 4), 0xd0000001);
 }
 
 TEST(write_reports_what_changed)
@@ -194,14 +194,14 @@ TEST(write_reports_what_changed)
 	pci_cfg_init(&cfg, &test_id);
 	ASSERT_EQ(pci_cfg_add_bar(&cfg, 0, PCI_BAR_MEM64, 4096, false), 0);
 	ASSERT_EQ(pci_cfg_add_bar(&cfg, 2, PCI_BAR_IO, 16, false), 0);
-	ASSERT_EQ(pci_cfg_write(&cfg, PCI_CFG_COMMAND, 2, PCI_CMD_MEM), PCI_CFG_WR_COMMAND);
-	ASSERT_EQ(pci_cfg_write(&cfg, PCI_CFG_COMMAND, 2, PCI_CMD_MEM), 0);
-	ASSERT_EQ(pci_cfg_write(&cfg, PCI_CFG_BAR0 + 4, 4, 0x1), PCI_CFG_WR_BAR(0));
-	ASSERT_EQ(pci_cfg_write(&cfg, PCI_CFG_BAR0 + 8, 4, 0xc000), PCI_CFG_WR_BAR(2));
-	ASSERT_EQ(pci_cfg_write(&cfg, PCI_CFG_BAR0 + 12, 4, 0xffffffff), 0); /* unimplemented */
-	ASSERT_EQ(pci_cfg_write(&cfg, PCI_CFG_VENDOR_ID, 4, 0), 0);
-	ASSERT_EQ(pci_cfg_write(&cfg, PCI_CFG_INT_LINE, 1, 5), 0); /* changed, but not tracked */
-	ASSERT_EQ(pci_cfg_read(&cfg, PCI_CFG_INT_LINE, 1), 5);
+	ASSERT_EQ(pci_cfg_write(&cfg, PCI_COMMAND, 2, PCI_COMMAND_MEMORY), PCI_CFG_WR_COMMAND);
+	ASSERT_EQ(pci_cfg_write(&cfg, PCI_COMMAND, 2, PCI_COMMAND_MEMORY), 0);
+	ASSERT_EQ(pci_cfg_write(&cfg, PCI_BASE_ADDRESS_0 + 4, 4, 0x1), PCI_CFG_WR_BAR(0));
+	ASSERT_EQ(pci_cfg_write(&cfg, PCI_BASE_ADDRESS_0 + 8, 4, 0xc000), PCI_CFG_WR_BAR(2));
+	ASSERT_EQ(pci_cfg_write(&cfg, PCI_BASE_ADDRESS_0 + 12, 4, 0xffffffff), 0); /* unimplemented */
+	ASSERT_EQ(pci_cfg_write(&cfg, PCI_VENDOR_ID, 4, 0), 0);
+	ASSERT_EQ(pci_cfg_write(&cfg, PCI_INTERRUPT_LINE, 1, 5), 0); /* changed, but not tracked */
+	ASSERT_EQ(pci_cfg_read(&cfg, PCI_INTERRUPT_LINE, 1), 5);
 }
 
 TEST(bar_live_follows_command_and_limits)
@@ -216,19 +216,19 @@ TEST(bar_live_follows_command_and_limits)
 	pci_cfg_set_bar_addr(&cfg, 2, 0xc010);
 	ASSERT_FALSE(pci_cfg_bar_live(&cfg, 0, &addr));
 	ASSERT_FALSE(pci_cfg_bar_live(&cfg, 2, &addr));
-	pci_cfg_write(&cfg, PCI_CFG_COMMAND, 2, PCI_CMD_IO);
+	pci_cfg_write(&cfg, PCI_COMMAND, 2, PCI_COMMAND_IO);
 	ASSERT_TRUE(pci_cfg_io_enabled(&cfg));
 	ASSERT_FALSE(pci_cfg_mem_enabled(&cfg));
 	ASSERT_FALSE(pci_cfg_bar_live(&cfg, 0, &addr));
 	ASSERT_TRUE(pci_cfg_bar_live(&cfg, 2, &addr));
 	ASSERT_EQ(addr, 0xc010);
-	pci_cfg_write(&cfg, PCI_CFG_COMMAND, 2, PCI_CMD_MEM);
+	pci_cfg_write(&cfg, PCI_COMMAND, 2, PCI_COMMAND_MEMORY);
 	ASSERT_FALSE(pci_cfg_bar_live(&cfg, 2, &addr));
 	ASSERT_TRUE(pci_cfg_bar_live(&cfg, 0, &addr));
 	ASSERT_EQ(addr, 0x800000000ULL);
 	/* the sizing pattern of a 64-bit BAR is no place to map it */
-	pci_cfg_write(&cfg, PCI_CFG_BAR0, 4, 0xffffffff);
-	pci_cfg_write(&cfg, PCI_CFG_BAR0 + 4, 4, 0xffffffff);
+	pci_cfg_write(&cfg, PCI_BASE_ADDRESS_0, 4, 0xffffffff);
+	pci_cfg_write(&cfg, PCI_BASE_ADDRESS_0 + 4, 4, 0xffffffff);
 	ASSERT_FALSE(pci_cfg_bar_live(&cfg, 0, &addr));
 	/* nor address 0 */
 	pci_cfg_set_bar_addr(&cfg, 0, 0);
@@ -245,8 +245,8 @@ TEST(capability_list_links)
 	ASSERT_EQ(pci_cfg_find_cap(&cfg, PCI_CAP_ID_MSI), 0);
 	off1 = pci_cfg_add_cap(&cfg, PCI_CAP_ID_MSI, body1, 14);
 	ASSERT_EQ(off1, 0x40);
-	ASSERT_EQ(pci_cfg_read(&cfg, PCI_CFG_CAP_PTR, 1), 0x40);
-	ASSERT_TRUE(pci_cfg_read(&cfg, PCI_CFG_STATUS, 2) & PCI_STATUS_CAP_LIST);
+	ASSERT_EQ(pci_cfg_read(&cfg, PCI_CAPABILITY_LIST, 1), 0x40);
+	ASSERT_TRUE(pci_cfg_read(&cfg, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST);
 	ASSERT_EQ(pci_cfg_read(&cfg, 0x40, 4), 0x01800005); /* id, next 0, body */
 	off2 = pci_cfg_add_cap(&cfg, PCI_CAP_ID_MSIX, body2, 12);
 	ASSERT_EQ(off2, 0x50); /* 0x40 + 14, rounded up to a dword */
