@@ -658,14 +658,15 @@ void config_print_run_help(void)
 "  --debugcon file:PATH firmware debug console (port 0x402) into a file\n"
 "  --debug-exit-port PORT|off\n"
 "                       a guest write of V to this I/O port ends ptvm with exit\n"
-"                       status V; PORT is 1-0xffff, decimal or 0x hex\n"
+"                       status V & 0xff; PORT is 1-0xffff, decimal or 0x hex\n"
 "                       (default 0xf4)\n"
 "  --on-reboot restart|exit\n"
 "                       what a guest reboot does (default restart)\n"
 "  --trace-unhandled    log guest accesses to unclaimed ports and MMIO\n"
 "  -h, --help           this text\n"
 "\n"
-"Exit status: 0 when the guest powers off; the value written to the debug-exit\n"
-"port; 1 on a guest fault or a setup error; 2 on a bad command line.\n"
+"Exit status: 0 when the guest powers off (or reboots with --on-reboot exit);\n"
+"the value written to the debug-exit port; 1 on a guest fault or a setup error;\n"
+"2 on a bad command line; 128+N when ptvm is ended by signal N.\n"
 "See docs/ptvm-run.md.\n", stdout);
 }
