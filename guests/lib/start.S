@@ -79,6 +79,8 @@ startup_64:
 	movl	%eax, %ss
 	movl	%eax, %fs
 	movl	%eax, %gs
+	/* the 64-bit protocol gives no stack: take ours before the first push */
+	leaq	bsp_stack + BSP_STACK_SIZE(%rip), %rsp
 	pushq	$BOOT_CS
 	leaq	1f(%rip), %rax
 	pushq	%rax
@@ -91,9 +93,8 @@ startup_64:
 	subq	%rdi, %rcx
 	shrq	$3, %rcx
 	xorl	%eax, %eax
-	rep stosq
+	rep stosq	/* includes the (empty) stack */
 
-	leaq	bsp_stack + BSP_STACK_SIZE(%rip), %rsp
 	movq	%r15, %rdi
 	call	guest_start
 2:	cli
