@@ -78,6 +78,11 @@ static int check_named(const char *name, const u8 *img, size_t len, char *err, s
 			 "give an intact bzImage", name, rd16(img + HDR(boot_flag)));
 		return -ENOEXEC;
 	}
+	if (len < BZ_HDR_MAX_END) {
+		snprintf(err, errlen, "%s is truncated (%zu bytes, shorter than its setup header): "
+			 "copy the bzImage again", name, len);
+		return -ENOEXEC;
+	}
 	version = rd16(img + HDR(version));
 	if (version < BZIMAGE_MIN_PROTOCOL) {
 		snprintf(err, errlen, "%s uses boot protocol %u.%02u, too old for 64-bit entry: "
@@ -85,7 +90,7 @@ static int check_named(const char *name, const u8 *img, size_t len, char *err, s
 			 name, version >> 8, version & 0xff);
 		return -ENOEXEC;
 	}
-	if (len < BZ_HDR_MAX_END || len < pm_offset(img)) {
+	if (len < pm_offset(img)) {
 		snprintf(err, errlen, "%s is truncated (%zu bytes, shorter than its setup code): "
 			 "copy the bzImage again", name, len);
 		return -ENOEXEC;
@@ -120,7 +125,9 @@ int bzimage_check(const void *img, size_t len, char *err, size_t errlen)
  * Where the decompressor runs and unpacks, per boot.rst "init_size": a
  * relocatable kernel aligns its load address up to kernel_alignment and
  * never goes below LOAD_PHYSICAL_ADDR, which it reports as pref_address.
- * Returns 0 or -ENOEXEC if the alignment is not a power of two.
+ * Returns 0, or -ENOEXEC if the alignment is not a power of two or the
+ * start is not in low RAM (a damaged header: this also keeps
+ * start + init_size from overflowing).
  */
 static int runtime_start(const u8 *img, u64 load, u64 *start)
 {
@@ -129,12 +136,12 @@ static int runtime_start(const u8 *img, u64 load, u64 *start)
 
 	if (!img[HDR(relocatable_kernel)]) {
 		*start = pref ? pref : load;
-		return 0;
+	} else {
+		if (!align || (align & (align - 1)) || align > LAYOUT_ECAM_BASE)
+			return -ENOEXEC;
+		*start = MAX(ALIGN_UP(load, align), pref);
 	}
-	if (!align || (align & (align - 1)))
-		return -ENOEXEC;
-	*start = MAX(ALIGN_UP(load, align), pref);
-	return 0;
+	return *start < LAYOUT_ECAM_BASE ? 0 : -ENOEXEC;
 }
 
 /* Round bytes up to whole MiB, for messages. */
@@ -205,8 +212,10 @@ static int load_named(struct mem_map *mem, const struct layout *l,
 	pm_size = klen - pm_off;
 	init_size = rd32(kernel + HDR(init_size));
 	if (runtime_start(kernel, LAYOUT_KERNEL_BASE, &start)) {
-		snprintf(err, errlen, "%s has a bad kernel_alignment 0x%x (not a power of two): "
-			 "the file is damaged", kname, rd32(kernel + HDR(kernel_alignment)));
+		snprintf(err, errlen, "%s has a bad kernel_alignment (0x%x) or pref_address (0x%llx): "
+			 "the file is damaged; give an intact bzImage", kname,
+			 rd32(kernel + HDR(kernel_alignment)),
+			 (unsigned long long)rd64(kernel + HDR(pref_address)));
 		return -ENOEXEC;
 	}
 	kend = MAX(LAYOUT_KERNEL_BASE + pm_size, start + init_size);

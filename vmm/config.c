@@ -308,7 +308,8 @@ static int opt_cpus(struct parse_ctx *p, const char *opt, char *val)
 {
 	u64 n;
 
-	if (!strncmp(val, "0x", 2) || parse_number(val, &n) || n < 1 || n > CONFIG_MAX_CPUS)
+	if (strspn(val, "0123456789") != strlen(val) || parse_number(val, &n) ||
+	    n < 1 || n > CONFIG_MAX_CPUS)
 		return fail(p, "%s: bad number of vCPUs '%s': give 1 to %d", opt, val, CONFIG_MAX_CPUS);
 	p->c->cpus = (int)n;
 	return 0;

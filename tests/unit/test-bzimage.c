@@ -225,13 +225,46 @@ TEST(truncated_image)
 {
 	char err[256] = "";
 	size_t len;
-	u8 *img = make_image(&len);
+	u8 *img = make_image(&len), *short_img;
 
 	/* the header promises PM_SIZE bytes of kernel */
 	ASSERT_EQ(bzimage_check(img, len - 16, err, sizeof(err)), -ENOEXEC);
 	ASSERT_STR_CONTAINS(err, "truncated");
 	ASSERT_EQ(bzimage_check(img, 0x300, err, sizeof(err)), -ENOEXEC);
 	ASSERT_STR_CONTAINS(err, "truncated");
+	/* just past the magic: nothing after it may be read (ASan checks) */
+	short_img = malloc(0x207);
+	memcpy(short_img, img, 0x207);
+	ASSERT_EQ(bzimage_check(short_img, 0x207, err, sizeof(err)), -ENOEXEC);
+	ASSERT_STR_CONTAINS(err, "shorter than its setup header");
+	free(short_img);
+	free(img);
+}
+
+TEST(damaged_alignment_or_address)
+{
+	struct guest g;
+	struct bzimage_boot out;
+	char err[256] = "";
+	size_t len;
+	u8 *img = make_image(&len);
+
+	guest_init(&g, RAM_SIZE);
+	wr32(img + 0x230, 0x300000); /* not a power of two */
+	ASSERT_EQ(bzimage_load(&g.mem, &g.l, img, len, NULL, 0, "", 0, &out, err, sizeof(err)),
+		  -ENOEXEC);
+	ASSERT_STR_CONTAINS(err, "bad kernel_alignment (0x300000)");
+	wr32(img + 0x230, 0x200000);
+	wr64(img + 0x258, ~0ULL);    /* start + init_size would wrap */
+	ASSERT_EQ(bzimage_load(&g.mem, &g.l, img, len, NULL, 0, "", 0, &out, err, sizeof(err)),
+		  -ENOEXEC);
+	ASSERT_STR_CONTAINS(err, "pref_address (0xffffffffffffffff)");
+	/* a kernel that is not relocatable runs at pref_address */
+	img[0x234] = 0;
+	wr64(img + 0x258, 8 * MiB);
+	ASSERT_EQ(bzimage_load(&g.mem, &g.l, img, len, NULL, 0, "", 0, &out, err, sizeof(err)), 0);
+	ASSERT_EQ(out.kernel_end, 8 * MiB + 32 * MiB);
+	guest_free(&g);
 	free(img);
 }
 
@@ -450,6 +483,7 @@ int main(void)
 	RUN(old_protocols_rejected);
 	RUN(needs_bzimage_and_64bit_entry);
 	RUN(truncated_image);
+	RUN(damaged_alignment_or_address);
 	RUN(kernel_too_big_for_ram);
 	RUN(initrd_at_top_of_low_ram);
 	RUN(initrd_below_initrd_addr_max);

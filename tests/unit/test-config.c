@@ -154,6 +154,7 @@ TEST(cpus_option)
 	PARSE_ERR("--cpus: bad number of vCPUs '65'", "--kernel", "k", "--cpus", "65");
 	PARSE_ERR("--cpus: bad number of vCPUs 'two'", "--kernel", "k", "--cpus", "two");
 	PARSE_ERR("--cpus: bad number of vCPUs '0x4'", "--kernel", "k", "--cpus", "0x4");
+	PARSE_ERR("--cpus: bad number of vCPUs '0X4'", "--kernel", "k", "--cpus", "0X4");
 	PARSE_ERR("--cpus: bad number of vCPUs ''", "--kernel", "k", "--cpus=");
 }
 
