@@ -647,23 +647,34 @@ TEST(table_loader_gives_the_same_tables)
 	acpi_loader_free(&ld);
 }
 
-// Write len bytes to dir/name; 0 or -1.
-static int write_file(const char *dir, const char *name, const u8 *p, size_t len)
-{
-	char path[256];
-	FILE *f;
-	int ok;
+/* The tables the ACPICA tools read, and the file each is written to. */
+static const struct { enum acpi_table t; const char *file; } tool_tables[] = {
+	{ ACPI_DSDT, "dsdt" }, { ACPI_SSDT, "ssdt" }, { ACPI_FADT, "facp" },
+	{ ACPI_MADT, "apic" }, { ACPI_MCFG, "mcfg" },
+};
 
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "wb");
-	if (!f)
-		return -1;
-	ok = fwrite(p, 1, len, f) == len;
-	return fclose(f) == 0 && ok ? 0 : -1;
+// Write each table of tool_tables to dir/<file>.dat; 0 or -1.
+static int write_tables(const char *dir, const u8 *buf, const struct acpi_build_result *r)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(tool_tables); i++) {
+		const struct acpi_table_info *ti = &r->tables[tool_tables[i].t];
+		char path[256];
+		FILE *f;
+		int ok;
+
+		snprintf(path, sizeof(path), "%s/%s.dat", dir, tool_tables[i].file);
+		f = fopen(path, "wb");
+		if (!f)
+			return -1;
+		ok = fwrite(buf + ti->off, 1, ti->len, f) == ti->len;
+		if (fclose(f) || !ok)
+			return -1;
+	}
+	return 0;
 }
 
-// Read dir/name into a NUL-terminated malloc'd string, or NULL.
-static char *read_file(const char *dir, const char *name)
+// Read dir/name into a malloc'd string with runs of spaces squeezed to one.
+static char *read_squeezed(const char *dir, const char *name)
 {
 	char path[256], *s;
 	FILE *f;
@@ -682,85 +693,160 @@ static char *read_file(const char *dir, const char *name)
 		s = NULL;
 	}
 	fclose(f);
+	/* the tools align their columns with spaces */
+	for (char *i = s, *o = s; i; i++) {
+		if (*i == ' ' && o > s && o[-1] == ' ')
+			continue;
+		if (!(*o++ = *i))
+			break;
+	}
 	return s;
+}
+
+// Build tables for 2 CPUs and 4 GiB into a fresh temp dir; 0 or -1 (failed).
+static int tool_setup(char *dir, struct layout *l)
+{
+	struct acpi_params p = { .nr_cpus = 2, .layout = l };
+	struct acpi_build_result r;
+	static u8 buf[BUF_SIZE];
+
+	if (make_layout(l, 4 * GiB, 40, 0))
+		return -1;
+	/* the values the checks below expect */
+	if (l->mmio64_base != 6 * GiB || l->mmio64_size != 32 * GiB ||
+	    acpi_build(&p, LAYOUT_ACPI_BASE, buf, sizeof(buf), &r) || !mkdtemp(dir) ||
+	    write_tables(dir, buf, &r)) {
+		FAIL_AT("setting up %s", dir);
+		return -1;
+	}
+	return 0;
+}
+
+// Remove the temp dir unless the test failed (then it is kept to look at).
+static void tool_cleanup(const char *dir)
+{
+	char cmd[128];
+
+	if (test_state.cur_failed)
+		return;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		FAIL_AT("%s", cmd);
 }
 
 /* iasl -d on our output: an independent decoder of the AML and the table
  * layouts. Skipped (passes) when iasl is not installed. */
 TEST(iasl_disassembles_the_tables)
 {
-	struct layout l;
-	struct acpi_params p = { .nr_cpus = 2, .layout = &l };
-	struct acpi_build_result r;
-	static u8 buf[BUF_SIZE];
-	char dir[] = "/tmp/ptvm-test-acpi-XXXXXX", cmd[512], *dsl;
-	static const struct { enum acpi_table t; const char *file; const char *want[4]; } tables[] = {
-		{ ACPI_DSDT, "dsdt", { "Device (PCI0)", "Name (_PRT, Package (0x7C)",
-				       "0x0000000180000000, // Range Minimum",
-				       "0x000000097FFFFFFF, // Range Maximum" } },
-		{ ACPI_SSDT, "ssdt", { "Device (\\_SB.C001)", "\"ACPI0007\"" } },
-		{ ACPI_FADT, "facp", { "PM1A Event Block Address : 00000600",
-				       "SCI Interrupt : 0009", "Value to cause reset : 06",
-				       "Address : 0000000000000CF9" } },
-		{ ACPI_MADT, "apic", { "Local Apic Address : FEE00000",
-				       "Local Apic ID : 01", "Address : FEC00000" } },
-		{ ACPI_MCFG, "mcfg", { "Base Address : 00000000B0000000",
-				       "End Bus Number : FF" } },
+	static const char *want[][4] = {
+		{ "Device (PCI0)", "Name (_PRT, Package (0x7C)",
+		  "0x0000000180000000, // Range Minimum",
+		  "0x000000097FFFFFFF, // Range Maximum" },
+		{ "Device (\\_SB.C001)", "\"ACPI0007\"" },
+		{ "PM1A Event Block Address : 00000600", "SCI Interrupt : 0009",
+		  "Value to cause reset : 06", "Address : 0000000000000CF9" },
+		{ "Local Apic Address : FEE00000", "Local Apic ID : 01", "Address : FEC00000" },
+		{ "Base Address : 00000000B0000000", "End Bus Number : FF" },
 	};
+	char dir[] = "/tmp/ptvm-test-acpi-XXXXXX", cmd[256], name[16], *dsl;
+	struct layout l;
 
+	_Static_assert(ARRAY_SIZE(want) == ARRAY_SIZE(tool_tables), "one row per table");
 	if (system("iasl -v >/dev/null 2>&1") != 0) {
 		printf("# iasl not installed: skipped\n");
 		return;
 	}
-	if (make_layout(&l, 4 * GiB, 40, 0))
+	if (tool_setup(dir, &l))
 		return;
-	ASSERT_EQ(l.mmio64_base, 6 * GiB); /* the values the DSDT check expects */
-	ASSERT_EQ(l.mmio64_size, 32 * GiB);
-	ASSERT_EQ(acpi_build(&p, LAYOUT_ACPI_BASE, buf, sizeof(buf), &r), 0);
-	ASSERT_TRUE(mkdtemp(dir));
-	for (size_t i = 0; i < ARRAY_SIZE(tables); i++) {
-		const struct acpi_table_info *ti = &r.tables[tables[i].t];
-		char dat[16], out[16];
+	for (size_t i = 0; i < ARRAY_SIZE(tool_tables) && !test_state.cur_failed; i++) {
+		const char *file = tool_tables[i].file;
 
-		snprintf(dat, sizeof(dat), "%s.dat", tables[i].file);
-		snprintf(out, sizeof(out), "%s.dsl", tables[i].file);
-		if (write_file(dir, dat, buf + ti->off, ti->len)) {
-			FAIL_AT("writing %s/%s", dir, dat);
-			break;
-		}
 		/* the SSDT refers to \_SB, which the DSDT defines */
-		snprintf(cmd, sizeof(cmd), "cd %s && iasl -vs %s -d %s >%s.log 2>&1",
-			 dir, tables[i].t == ACPI_SSDT ? "-e dsdt.dat" : "", dat, tables[i].file);
+		snprintf(cmd, sizeof(cmd), "cd %s && iasl -vs %s -d %s.dat >%s.log 2>&1",
+			 dir, tool_tables[i].t == ACPI_SSDT ? "-e dsdt.dat" : "", file, file);
 		if (system(cmd) != 0) {
-			FAIL_AT("iasl -d %s failed (see %s/%s.log)", dat, dir, tables[i].file);
+			FAIL_AT("iasl -d %s.dat failed (see %s/%s.log)", file, dir, file);
 			break;
 		}
-		dsl = read_file(dir, out);
+		snprintf(name, sizeof(name), "%s.dsl", file);
+		dsl = read_squeezed(dir, name);
 		if (!dsl) {
-			FAIL_AT("no %s/%s", dir, out);
+			FAIL_AT("no %s/%s", dir, name);
 			break;
 		}
-		/* iasl's data-table output pads field names with spaces: squeeze */
-		for (char *s = dsl, *o = dsl; ; s++) {
-			if (*s == ' ' && o > dsl && o[-1] == ' ')
-				continue;
-			if (!(*o++ = *s))
-				break;
-		}
-		for (int k = 0; k < 4 && tables[i].want[k]; k++)
-			if (!strstr(dsl, tables[i].want[k]))
-				FAIL_AT("%s.dsl lacks \"%s\"", tables[i].file, tables[i].want[k]);
+		for (int k = 0; k < 4 && want[i][k]; k++)
+			if (!strstr(dsl, want[i][k]))
+				FAIL_AT("%s/%s lacks \"%s\"", dir, name, want[i][k]);
+		/* bad checksums and fields are reported inside the output */
 		if (strstr(dsl, "Invalid") || strstr(dsl, "Incorrect"))
-			FAIL_AT("%s.dsl reports a problem (%s)", tables[i].file, dir);
+			FAIL_AT("%s/%s reports a problem", dir, name);
 		free(dsl);
-		if (test_state.cur_failed)
-			break;
 	}
-	if (!test_state.cur_failed) {
-		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
-		if (system(cmd) != 0)
-			FAIL_AT("rm -rf %s", dir);
+	tool_cleanup(dir);
+}
+
+/* acpiexec (ACPICA, the interpreter Linux uses) loads all tables and runs
+ * the AML: no warnings, and _S5, _PRT, _OSC and the CPU devices evaluate as
+ * expected. Skipped when acpiexec is not installed. */
+TEST(acpiexec_runs_the_aml)
+{
+	static const char *want[] = {
+		"2 ACPI AML tables successfully acquired and loaded",
+		/* _S5 */
+		"[Integer] = 0000000000000005",
+		/* _PRT: the first and last entries */
+		"[Package] Contains 124 Elements:",
+		"[Integer] = 000000000001FFFF\n [Integer] = 0000000000000000\n"
+		" [Integer] = 0000000000000000\n [Integer] = 0000000000000011\n",
+		"[Integer] = 000000000001FFFF\n [Integer] = 0000000000000003\n"
+		" [Integer] = 0000000000000000\n [Integer] = 0000000000000014\n",
+		"[Integer] = 00000000001FFFFF\n [Integer] = 0000000000000003\n"
+		" [Integer] = 0000000000000000\n [Integer] = 0000000000000012\n",
+		/* _OSC asked for 0xFF: granted 0x1F, "capabilities masked" */
+		"0000: 10 00 00 00 1F 00 00 00 1F 00 00 00",
+		/* _OSC with a foreign UUID: "unrecognized UUID" */
+		"0000: 04 00 00 00 1F 00 00 00 FF 00 00 00",
+		/* \_SB.C001._UID */
+		"[Integer] = 0000000000000001\n",
+		"ACPI: No outstanding allocations",
+	};
+	/* not "Outstanding allocations after evaluation": acpiexec prints it
+	 * for any method that does CreateDWordField on an argument, the usual
+	 * _OSC idiom; the check at exit ("No outstanding allocations") is the
+	 * one that counts */
+	static const char *bad[] = { "Warning", "Error", "Exception" };
+	char dir[] = "/tmp/ptvm-test-acpi-XXXXXX", cmd[1024], *out;
+	struct layout l;
+
+	if (system("acpiexec -v >/dev/null 2>&1") != 0) {
+		printf("# acpiexec not installed: skipped\n");
+		return;
 	}
+	if (tool_setup(dir, &l))
+		return;
+	snprintf(cmd, sizeof(cmd), "cd %s && acpiexec -b '"
+		 "evaluate \\_S5; evaluate \\_SB.PCI0._PRT; "
+		 "execute \\_SB.PCI0._OSC (5b 4d db 33 f7 1f 1c 40 96 57 74 41 c0 3d d7 66) 1 3 "
+		 "(00 00 00 00 1f 00 00 00 ff 00 00 00); "
+		 "execute \\_SB.PCI0._OSC (00 4d db 33 f7 1f 1c 40 96 57 74 41 c0 3d d7 66) 1 3 "
+		 "(00 00 00 00 1f 00 00 00 ff 00 00 00); "
+		 "evaluate \\_SB.C001._UID' dsdt.dat ssdt.dat facp.dat apic.dat mcfg.dat "
+		 ">acpiexec.log 2>&1", dir);
+	if (system(cmd) != 0)
+		FAIL_AT("acpiexec failed (see %s/acpiexec.log)", dir);
+	out = read_squeezed(dir, "acpiexec.log");
+	if (!out) {
+		FAIL_AT("no %s/acpiexec.log", dir);
+		return;
+	}
+	for (size_t k = 0; k < ARRAY_SIZE(want); k++)
+		if (!strstr(out, want[k]))
+			FAIL_AT("%s/acpiexec.log lacks \"%s\"", dir, want[k]);
+	for (size_t k = 0; k < ARRAY_SIZE(bad); k++)
+		if (strstr(out, bad[k]))
+			FAIL_AT("%s/acpiexec.log reports \"%s\"", dir, bad[k]);
+	free(out);
+	tool_cleanup(dir);
 }
 
 int main(void)
@@ -771,5 +857,6 @@ int main(void)
 	RUN(bad_params);
 	RUN(table_loader_gives_the_same_tables);
 	RUN(iasl_disassembles_the_tables);
+	RUN(acpiexec_runs_the_aml);
 	return test_done();
 }
