@@ -369,6 +369,7 @@ struct pci_bus *pci_bus_create(struct vm *vm)
 		return NULL;
 	}
 	pci_host_init(&bus->host);
+	/* cannot fail: 00:00.0 of a new bus is free */
 	pci_register(bus, &bus->host.dev, 0, 0);
 	return bus;
 }

@@ -75,10 +75,29 @@ static u64 access(enum bus_space s, u64 addr, u32 len, bool write, u64 val)
 	return write ? 0 : v;
 }
 
-static u64 in(u16 port, u32 len) { return access(BUS_PIO, port, len, false, 0); }
-static void out(u16 port, u32 len, u64 v) { access(BUS_PIO, port, len, true, v); }
-static u64 ecam_rd(u64 off, u32 len) { return access(BUS_MMIO, LAYOUT_ECAM_BASE + off, len, false, 0); }
-static void ecam_wr(u64 off, u32 len, u64 v) { access(BUS_MMIO, LAYOUT_ECAM_BASE + off, len, true, v); }
+// Port read (in/inw/inl).
+static u64 in(u16 port, u32 len)
+{
+	return access(BUS_PIO, port, len, false, 0);
+}
+
+// Port write (out/outw/outl).
+static void out(u16 port, u32 len, u64 v)
+{
+	access(BUS_PIO, port, len, true, v);
+}
+
+// Read at an offset into the ECAM window.
+static u64 ecam_rd(u64 off, u32 len)
+{
+	return access(BUS_MMIO, LAYOUT_ECAM_BASE + off, len, false, 0);
+}
+
+// Write at an offset into the ECAM window.
+static void ecam_wr(u64 off, u32 len, u64 v)
+{
+	access(BUS_MMIO, LAYOUT_ECAM_BASE + off, len, true, v);
+}
 
 // Mechanism #1 address: enable, bus, device, function, register (incl. bits 11:8).
 static u32 cf8(int busno, int slot, int fn, int reg)
@@ -97,6 +116,9 @@ static void reset_reg_access(void *opaque, struct bus_access *a)
 
 TEST(create_and_destroy_claim_and_release_ports)
 {
+	struct bus_region squatter = { .name = "squatter", .space = BUS_PIO, .base = 0xcfc,
+				       .size = 1, .access = reset_reg_access };
+
 	setup();
 	ASSERT_TRUE(pci != NULL);
 	ASSERT_TRUE(bus_find(&vm.bus, BUS_PIO, 0xcf8) != NULL);
@@ -108,8 +130,6 @@ TEST(create_and_destroy_claim_and_release_ports)
 	ASSERT_TRUE(bus_find(&vm.bus, BUS_PIO, 0xcf8) == NULL);
 	/* claimed ports make creation fail cleanly */
 	bus_init(&vm.bus);
-	struct bus_region squatter = { .name = "squatter", .space = BUS_PIO, .base = 0xcfc,
-				       .size = 1, .access = reset_reg_access };
 	ASSERT_EQ(bus_register(&vm.bus, &squatter), 0);
 	ASSERT_TRUE(pci_bus_create(&vm) == NULL);
 	ASSERT_EQ(vm.bus.maps[BUS_PIO].nr, 1);
