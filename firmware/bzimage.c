@@ -230,21 +230,28 @@ static int load_named(struct mem_map *mem, const struct layout *l,
 	}
 
 	if (kend > l->low_ram_size) {
-		snprintf(err, errlen, "%s needs %llu MiB of RAM to boot (%llu MiB kernel at %llu MiB) "
-			 "but the guest has %llu MiB below 4 GiB: give --memory %lluM or more",
-			 kname, to_mib(kend), to_mib(pm_size), to_mib(start),
+		snprintf(err, errlen, "%s needs %llu MiB of RAM to boot (it decompresses to "
+			 "%llu..%llu MiB) but the guest has %llu MiB below 4 GiB: give --memory %lluM "
+			 "or more", kname, to_mib(kend), to_mib(start), to_mib(kend),
 			 to_mib(l->low_ram_size), to_mib(ALIGN_UP(kend, 4096) + ALIGN_UP(ilen, 4096)));
 		return -ENOMEM;
 	}
 	if (ilen) {
 		/* initrd_addr_max is the highest byte the initrd may occupy */
-		top = MIN((u64)rd32(kernel + HDR(initrd_addr_max)) + 1, l->low_ram_size);
-		top = MIN(top, BZ_INITRD_TOP_MAX);
+		u64 imax = (u64)rd32(kernel + HDR(initrd_addr_max)) + 1;
+
+		top = MIN(MIN(imax, l->low_ram_size), BZ_INITRD_TOP_MAX);
 		if (ilen > top || ALIGN_DOWN(top - ilen, 4096) < ALIGN_UP(kend, 4096)) {
-			snprintf(err, errlen, "%s (%llu MiB) does not fit above %s (which needs up to "
-				 "%llu MiB): give --memory %lluM or more",
-				 iname, to_mib(ilen), kname, to_mib(kend),
-				 to_mib(ALIGN_UP(kend, 4096) + ALIGN_UP(ilen, 4096)));
+			/* more RAM helps only if RAM, not the kernel's limit, is the ceiling */
+			if (top < l->low_ram_size)
+				snprintf(err, errlen, "%s (%llu MiB) does not fit between the end of %s "
+					 "(%llu MiB) and its initrd limit (%llu MiB): use a smaller initrd",
+					 iname, to_mib(ilen), kname, to_mib(kend), (unsigned long long)(top / MiB));
+			else
+				snprintf(err, errlen, "%s (%llu MiB) does not fit above %s (which needs up to "
+					 "%llu MiB): give --memory %lluM or more",
+					 iname, to_mib(ilen), kname, to_mib(kend),
+					 to_mib(ALIGN_UP(kend, 4096) + ALIGN_UP(ilen, 4096)));
 			return -ENOMEM;
 		}
 		iaddr = ALIGN_DOWN(top - ilen, 4096);

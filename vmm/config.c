@@ -2,11 +2,12 @@
  * `ptvm run` command line -> struct vm_config (see config.h). Only syntax
  * and values are checked here; files and devices are opened later.
  *
- * Every option accepts "--opt VALUE" and "--opt=VALUE". Values with
- * comma-separated settings (--memory, --device, --firmware) are first
- * checked whole without touching argv; only once they are valid are their
- * commas overwritten with NULs, so the strings in the config (romfile=,
- * vars=, the firmware name) can point into argv as config.h promises.
+ * Every option accepts "--opt VALUE" and "--opt=VALUE". Values made of
+ * comma-separated settings are checked whole without touching argv; once
+ * a --device or --firmware value is valid, its commas are overwritten with
+ * NULs, so the strings in the config (romfile=, vars=, the firmware name)
+ * can point into argv as config.h promises. Parsing the same argv twice
+ * therefore does not work; --memory values are only read.
  */
 #include <errno.h>
 #include <stdarg.h>

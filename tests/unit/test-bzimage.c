@@ -354,6 +354,8 @@ TEST(initrd_does_not_fit)
 	wr32(img + 0x22c, 40 * MiB - 1);
 	ASSERT_EQ(bzimage_load(&g.mem, &g.l, img, len, rd, 1 * MiB, "", 0, &out, err, sizeof(err)),
 		  -ENOMEM);
+	ASSERT_STR_CONTAINS(err, "INITRD (1 MiB) does not fit between the end of KERNEL (48 MiB) "
+			    "and its initrd limit (40 MiB): use a smaller initrd");
 	guest_free(&g);
 	free(img);
 	free(rd);
