@@ -4,7 +4,8 @@
 The guest judges itself: it prints PASS:/FAIL:/SKIP: lines and a SUMMARY
 to COM1 and leaves through the debug-exit port with its failure count.
 This script checks the exit status, that the serial log has a SUMMARY (or
-the lines given with --expect) and no FAIL:/EXCEPTION: lines.
+the lines given with --expect), no FAIL: lines, no --forbid lines and no
+EXCEPTION: line unless one is expected.
 
 Exit status: 0 pass, 1 fail, 77 skip (no usable /dev/kvm, or ptvm not built).
 
@@ -44,7 +45,7 @@ def kvm_usable():
 
 def ptvm_command(a, log):
     return [a.ptvm, "run", "--kernel", a.guest, "--cmdline", a.cmdline,
-            "--cpus", str(a.cpus), "--memory", a.memory, "--serial", "file:" + log]
+            "--cpus", str(a.cpus), "--memory", a.memory, "--serial", "file:" + log] + a.ptvm_arg
 
 
 def qemu_command(a, log):
@@ -67,6 +68,10 @@ def main():
     p.add_argument("--expect-status", type=int, default=0)
     p.add_argument("--expect", action="append", default=[],
                    help="a line (substring) the serial log must contain")
+    p.add_argument("--forbid", action="append", default=[],
+                   help="a line (substring) the serial log must not contain")
+    p.add_argument("--ptvm-arg", action="append", default=[],
+                   help="an extra argument for ptvm run (ignored with --vmm qemu)")
     p.add_argument("--no-summary", action="store_true",
                    help="the guest prints no SUMMARY line")
     p.add_argument("--timeout", type=float, default=120)
@@ -116,9 +121,13 @@ def main():
         problems.append("exit status %d, expected %d" % (status, a.expect_status))
     if not a.no_summary and not any(l.startswith("SUMMARY:") for l in lines):
         problems.append("no SUMMARY line in the serial log")
+    want_exception = any(e.startswith("EXCEPTION:") for e in a.expect)
     for l in lines:
-        if l.startswith("FAIL:") or l.startswith("EXCEPTION:"):
+        if l.startswith("FAIL:") or (l.startswith("EXCEPTION:") and not want_exception):
             problems.append("guest reported: " + l)
+    for e in a.forbid:
+        if e in serial:
+            problems.append("serial log has %r" % e)
     for e in a.expect:
         if e not in serial:
             problems.append("serial log lacks %r" % e)
