@@ -226,7 +226,7 @@ static void ptr_add(struct builder *b, enum acpi_table t, const void *field,
 
 	/* the table set is fixed, so running out is a bug, not an input error */
 	if (r->nr_ptrs == ACPI_MAX_POINTERS)
-		die("acpi: more than %d pointer fields", ACPI_MAX_POINTERS);
+		die("acpi: internal error: more than %d pointer fields", ACPI_MAX_POINTERS);
 	r->ptrs[r->nr_ptrs++] = (struct acpi_pointer){
 		.off = (const u8 *)field - b->buf,
 		.size = size,
@@ -242,7 +242,7 @@ static void csum_add(struct builder *b, enum acpi_table t, const u8 *field,
 	struct acpi_build_result *r = b->r;
 
 	if (r->nr_csums == ACPI_MAX_CHECKSUMS)
-		die("acpi: more than %d checksums", ACPI_MAX_CHECKSUMS);
+		die("acpi: internal error: more than %d checksums", ACPI_MAX_CHECKSUMS);
 	r->csums[r->nr_csums++] = (struct acpi_checksum){
 		.off = field - b->buf,
 		.start = (const u8 *)start - b->buf,
@@ -321,7 +321,8 @@ static int build_dsdt(struct builder *b, const struct layout *l)
 	const u8 *tpl = acpi_dsdt_template(&len);
 	u8 *aml;
 
-	if (len < sizeof(*h) || memcmp(tpl, "DSDT", 4)) {
+	if (len < sizeof(*h) || memcmp(tpl, "DSDT", 4) ||
+	    ((const struct acpi_header *)tpl)->length != len) {
 		pr_err("acpi: the compiled DSDT is not a DSDT; rebuild firmware/acpi/dsdt.asl");
 		return -EINVAL;
 	}

@@ -279,6 +279,8 @@ DefinitionBlock ("", "DSDT", 2, "PTVM  ", "PTVMDSDT", 1)
         }
     }
 
-    /* Soft-off: SLP_TYP for PM1a and PM1b (PM_SLP_TYP_S5), two reserved. */
+    /* Sleep states: SLP_TYP for PM1a and PM1b, two reserved. S0 is the
+     * working state (never written); S5 is soft-off (PM_SLP_TYP_S5). */
+    Name (_S0, Package (0x04) { Zero, Zero, Zero, Zero })
     Name (_S5, Package (0x04) { 5, 5, Zero, Zero })
 }

@@ -24,6 +24,7 @@ struct gmem {
 	int n;
 };
 
+// Little-endian reads of 2, 4 and 8 bytes.
 static u16 rd16(const u8 *p) { return p[0] | p[1] << 8; }
 static u32 rd32(const u8 *p) { return rd16(p) | (u32)rd16(p + 2) << 16; }
 static u64 rd64(const u8 *p) { return rd32(p) | (u64)rd32(p + 4) << 32; }
@@ -296,6 +297,7 @@ static void check_dsdt(const u8 *d, const struct layout *l)
 	ASSERT_TRUE(find(d, len, "PCI0", 4));
 	ASSERT_TRUE(find(d, len, "_PRT", 4));
 	ASSERT_TRUE(find(d, len, "_S5_", 4));
+	ASSERT_TRUE(find(d, len, "\x08_S0_\x12", 6));
 	ASSERT_TRUE(find(d, len, "_OSC", 4));
 	for (size_t i = 0; i < ARRAY_SIZE(hids); i++) {
 		u8 id[5];
@@ -495,6 +497,7 @@ static int make_layout(struct layout *l, u64 ram, int bits, u64 need)
 	return 0;
 }
 
+/* RAM below the hole: the 64-bit window starts at 4 GiB. */
 TEST(small_guest_1_2_64_cpus)
 {
 	struct layout l;
@@ -506,6 +509,7 @@ TEST(small_guest_1_2_64_cpus)
 	build_and_check(64, &l);
 }
 
+/* RAM above 4 GiB and a large-BAR window: the patched values move. */
 TEST(large_guest_1_2_64_cpus)
 {
 	struct layout l;
@@ -519,6 +523,7 @@ TEST(large_guest_1_2_64_cpus)
 	build_and_check(64, &l);
 }
 
+/* The most vCPUs the MADT's xAPIC entries can describe. */
 TEST(most_cpus)
 {
 	struct layout l;
@@ -528,6 +533,7 @@ TEST(most_cpus)
 	build_and_check(ACPI_MAX_CPUS, &l);
 }
 
+/* Refused: too small a buffer, bad alignment, above 4 GiB, CPU counts. */
 TEST(bad_params)
 {
 	struct layout l;
@@ -615,6 +621,8 @@ bad:
 	return -1;
 }
 
+/* The fw_cfg files, loaded at other addresses by a simulated firmware,
+ * pass every check the direct-boot tables pass. */
 TEST(table_loader_gives_the_same_tables)
 {
 	struct layout l;
@@ -849,6 +857,7 @@ TEST(acpiexec_runs_the_aml)
 	tool_cleanup(dir);
 }
 
+// Run every test; TAP on stdout.
 int main(void)
 {
 	RUN(small_guest_1_2_64_cpus);
