@@ -429,16 +429,13 @@ static const char unbind_usage[] =
 	"(from /run/ptvm/BDF); a device with no record goes to the driver the\n"
 	"kernel picks. --group: every device in their IOMMU groups.\n";
 
-// Shared front of bind and unbind: options, then the --group expansion.
-static int bind_args(struct host_opts *o, int argc, char **argv, unsigned int accept,
-		     const char *usage)
+// Shared front of bind and unbind: a device is needed; expand --group.
+static int bind_args(struct host_opts *o, const char *cmd)
 {
-	int r = host_opts_parse(o, argc, argv, accept | HOST_OPT_BDFS | HOST_OPT_GROUP, usage);
+	int r;
 
-	if (r)
-		return r > 0 ? 0 : 2;
 	if (!o->nr_bdfs) {
-		pr_err("no device given: ptvm %s BDF... (find them with ptvm groups)", argv[0]);
+		pr_err("no device given: ptvm %s BDF... (find them with ptvm groups)", cmd);
 		return 2;
 	}
 	if (o->group) {
@@ -489,14 +486,14 @@ static void drivers_now(const struct host_opts *o, char (*now)[HOST_NAME_LEN], c
 }
 
 // ptvm bind: all or nothing, then report each device's driver read back.
-int cmd_bind(int argc, char **argv)
+int host_run_bind(struct host_opts *op)
 {
-	struct host_opts o;
+	struct host_opts o = *op;
 	struct host_bind_opts bo = { 0 };
 	struct host_bind_state *st;
 	char (*now)[HOST_NAME_LEN];
 	const char *from[HOST_MAX_BDFS], *to[HOST_MAX_BDFS];
-	int r = bind_args(&o, argc, argv, HOST_OPT_FORCE, bind_usage);
+	int r = bind_args(&o, "bind");
 
 	if (r >= 0)
 		return r;
@@ -520,13 +517,13 @@ int cmd_bind(int argc, char **argv)
 }
 
 // ptvm unbind: restore from the state files, then report.
-int cmd_unbind(int argc, char **argv)
+int host_run_unbind(struct host_opts *op)
 {
-	struct host_opts o;
+	struct host_opts o = *op;
 	struct host_bind_state *st;
 	char (*now)[HOST_NAME_LEN];
 	const char *from[HOST_MAX_BDFS], *to[HOST_MAX_BDFS];
-	int r = bind_args(&o, argc, argv, 0, unbind_usage);
+	int r = bind_args(&o, "unbind");
 
 	if (r >= 0)
 		return r;
@@ -546,4 +543,27 @@ int cmd_unbind(int argc, char **argv)
 	free(st);
 	free(now);
 	return r ? 1 : 0;
+}
+
+// Parse, then host_run_bind().
+int cmd_bind(int argc, char **argv)
+{
+	struct host_opts o;
+	int r = host_opts_parse(&o, argc, argv, HOST_OPT_BDFS | HOST_OPT_GROUP | HOST_OPT_FORCE,
+				bind_usage);
+
+	if (r)
+		return r > 0 ? 0 : 2;
+	return host_run_bind(&o);
+}
+
+// Parse, then host_run_unbind().
+int cmd_unbind(int argc, char **argv)
+{
+	struct host_opts o;
+	int r = host_opts_parse(&o, argc, argv, HOST_OPT_BDFS | HOST_OPT_GROUP, unbind_usage);
+
+	if (r)
+		return r > 0 ? 0 : 2;
+	return host_run_unbind(&o);
 }

@@ -538,7 +538,8 @@ static void dev_names(const struct pciids *ids, const struct host_dev *d, char *
 
 	pciids_vendor(ids, d->vendor, v, sizeof(v));
 	pciids_device(ids, d->vendor, d->device, n, sizeof(n));
-	snprintf(buf, len, "%s%s%s [%04x:%04x]", v, *v && *n ? " " : "", n, d->vendor, d->device);
+	snprintf(buf, len, "%s%s%s%s[%04x:%04x]", v, *v && *n ? " " : "", n, *v || *n ? " " : "",
+		 d->vendor, d->device);
 }
 
 // Human form: items with their fixes on the same line, then the group's members.

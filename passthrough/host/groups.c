@@ -265,8 +265,8 @@ static void group_rows(struct out_table *t, const struct host_group *g, const st
 			snprintf(cls, sizeof(cls), "%06x", d->class);
 		pciids_vendor(ids, d->vendor, ven, sizeof(ven));
 		pciids_device(ids, d->vendor, d->device, dev, sizeof(dev));
-		snprintf(names, sizeof(names), "%s%s%s [%04x:%04x]", ven, *ven && *dev ? " " : "",
-			 dev, d->vendor, d->device);
+		snprintf(names, sizeof(names), "%s%s%s%s[%04x:%04x]", ven, *ven && *dev ? " " : "",
+			 dev, *ven || *dev ? " " : "", d->vendor, d->device);
 		table_add(t, m, cells);
 	}
 }

@@ -48,6 +48,14 @@ struct host_opts {
  */
 int host_opts_parse(struct host_opts *o, int argc, char **argv, unsigned int accept,
 		    const char *usage);
+/*
+ * The commands after parsing, so tests can hook a fake kernel into
+ * o->sys.after_write. Same exit statuses as the cmd_ functions.
+ */
+int host_run_bind(struct host_opts *o);
+int host_run_unbind(struct host_opts *o);
+int host_run_sriov(struct host_opts *o);
+
 /* "8G", "512M", "1024K", "4096" -> bytes; -EINVAL when malformed. */
 int host_parse_size(const char *s, uint64_t *out);
 

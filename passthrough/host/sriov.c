@@ -124,17 +124,14 @@ static void sriov_print(const struct out *o, const char *bdf, const struct sriov
 }
 
 // ptvm sriov: set the count if asked, then list.
-int cmd_sriov(int argc, char **argv)
+int host_run_sriov(struct host_opts *op)
 {
-	struct host_opts o;
+	struct host_opts o = *op;
 	struct sriov_info si;
 	struct out out;
 	const char *bdf;
 	int r;
 
-	r = host_opts_parse(&o, argc, argv, HOST_OPT_BDFS | HOST_OPT_VFS, sriov_usage);
-	if (r)
-		return r > 0 ? 0 : 2;
 	if (o.nr_bdfs != 1) {
 		pr_err("give one physical function: ptvm sriov BDF [--vfs N]");
 		return 2;
@@ -177,4 +174,15 @@ int cmd_sriov(int argc, char **argv)
 	sriov_print(&out, bdf, &si);
 	sriov_free(&si);
 	return 0;
+}
+
+// Parse, then host_run_sriov().
+int cmd_sriov(int argc, char **argv)
+{
+	struct host_opts o;
+	int r = host_opts_parse(&o, argc, argv, HOST_OPT_BDFS | HOST_OPT_VFS, sriov_usage);
+
+	if (r)
+		return r > 0 ? 0 : 2;
+	return host_run_sriov(&o);
 }

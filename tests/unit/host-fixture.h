@@ -52,7 +52,7 @@ static const char fx_pciids[] =
 	"\t\t30  XHCI\n";
 
 // mkdir -p for the parent directories of root/rel.
-static void fx_mkparents(const struct fixture *fx, const char *rel)
+static __attribute__((unused)) void fx_mkparents(const struct fixture *fx, const char *rel)
 {
 	char p[512];
 
@@ -65,7 +65,7 @@ static void fx_mkparents(const struct fixture *fx, const char *rel)
 }
 
 // A file with content (printf format), parents made.
-static void __attribute__((format(printf, 3, 4)))
+static __attribute__((unused)) void __attribute__((format(printf, 3, 4)))
 fx_file(const struct fixture *fx, const char *rel, const char *fmt, ...)
 {
 	char p[512];
@@ -85,7 +85,7 @@ fx_file(const struct fixture *fx, const char *rel, const char *fmt, ...)
 	fclose(f);
 }
 
-static void fx_dir(const struct fixture *fx, const char *rel)
+static __attribute__((unused)) void fx_dir(const struct fixture *fx, const char *rel)
 {
 	char p[512];
 
@@ -94,7 +94,7 @@ static void fx_dir(const struct fixture *fx, const char *rel)
 }
 
 // A symlink root/rel -> target (relative, as the kernel makes them).
-static void fx_link(const struct fixture *fx, const char *rel, const char *target)
+static __attribute__((unused)) void fx_link(const struct fixture *fx, const char *rel, const char *target)
 {
 	char p[512];
 
@@ -107,7 +107,7 @@ static void fx_link(const struct fixture *fx, const char *rel, const char *targe
 	}
 }
 
-static void fx_unlink(const struct fixture *fx, const char *rel)
+static __attribute__((unused)) void fx_unlink(const struct fixture *fx, const char *rel)
 {
 	char p[512];
 
@@ -115,7 +115,7 @@ static void fx_unlink(const struct fixture *fx, const char *rel)
 	unlink(p);
 }
 
-static bool fx_exists(const struct fixture *fx, const char *rel)
+static __attribute__((unused)) bool fx_exists(const struct fixture *fx, const char *rel)
 {
 	char p[512];
 	struct stat st;
@@ -143,7 +143,7 @@ static const char *fx_read(const struct fixture *fx, const char *rel, char *buf,
 }
 
 // A PCI driver directory with its bind and unbind files.
-static void fx_driver(const struct fixture *fx, const char *drv)
+static __attribute__((unused)) void fx_driver(const struct fixture *fx, const char *drv)
 {
 	char p[256];
 
@@ -154,7 +154,7 @@ static void fx_driver(const struct fixture *fx, const char *drv)
 }
 
 // Point a device's driver link at drv ("" removes it).
-static void fx_set_driver(const struct fixture *fx, const char *bdf, const char *drv)
+static __attribute__((unused)) void fx_set_driver(const struct fixture *fx, const char *bdf, const char *drv)
 {
 	char p[256], t[256];
 
@@ -173,7 +173,7 @@ static void fx_set_driver(const struct fixture *fx, const char *bdf, const char 
  * It also records the driver the kernel would pick on a probe (.match), the
  * device's own driver, as the kernel's ID tables would.
  */
-static void fx_dev(const struct fixture *fx, const char *bdf, unsigned int vendor,
+static __attribute__((unused)) void fx_dev(const struct fixture *fx, const char *bdf, unsigned int vendor,
 		   unsigned int device, unsigned int class, const char *drv, int group)
 {
 	char d[128], p[256], t[256];
@@ -203,7 +203,7 @@ static void fx_dev(const struct fixture *fx, const char *bdf, unsigned int vendo
 }
 
 // Append one write to the log, newlines escaped so each write is one line.
-static void fx_log(struct fixture *fx, const char *rel, const char *val)
+static __attribute__((unused)) void fx_log(struct fixture *fx, const char *rel, const char *val)
 {
 	size_t n = strlen(fx->log);
 
@@ -222,7 +222,7 @@ static void fx_log(struct fixture *fx, const char *rel, const char *val)
 }
 
 // The kernel's side of a driver bind: only if no driver, and not refused.
-static void fx_kernel_bind(struct fixture *fx, const char *bdf, const char *drv)
+static __attribute__((unused)) void fx_kernel_bind(struct fixture *fx, const char *bdf, const char *drv)
 {
 	char p[256];
 
@@ -239,7 +239,7 @@ static void fx_kernel_bind(struct fixture *fx, const char *bdf, const char *drv)
 }
 
 /* after_write hook: log, then do what the kernel does for that file */
-static void fx_kernel(const struct sysfs *s, const char *rel, const char *val)
+static __attribute__((unused)) void fx_kernel(const struct sysfs *s, const char *rel, const char *val)
 {
 	struct fixture *fx = s->opaque;
 	char bdf[32], drv[64], buf[128], p[256];
@@ -283,7 +283,7 @@ static void fx_kernel(const struct sysfs *s, const char *rel, const char *val)
 }
 
 // A fresh empty tree with the fake pci.ids; the fake kernel hooked in.
-static void fx_init(struct fixture *fx)
+static __attribute__((unused)) void fx_init(struct fixture *fx)
 {
 	memset(fx, 0, sizeof(*fx));
 	snprintf(fx->root, sizeof(fx->root), "%s/ptvm-host-XXXXXX",
@@ -303,19 +303,19 @@ static void fx_init(struct fixture *fx)
 }
 
 // nftw callback that removes everything.
-static int fx_rm(const char *p, const struct stat *st, int flag, struct FTW *ftw)
+static __attribute__((unused)) int fx_rm(const char *p, const struct stat *st, int flag, struct FTW *ftw)
 {
 	(void)st; (void)flag; (void)ftw;
 	return remove(p);
 }
 
-static void fx_cleanup(struct fixture *fx)
+static __attribute__((unused)) void fx_cleanup(struct fixture *fx)
 {
 	nftw(fx->root, fx_rm, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* The pieces of a host with VT-d on: DMAR, two units with IR, VFIO loaded, nodes. */
-static void fx_intel_host(const struct fixture *fx)
+static __attribute__((unused)) void fx_intel_host(const struct fixture *fx)
 {
 	fx_file(fx, "sys/firmware/acpi/tables/DMAR", "DMAR");
 	fx_file(fx, "sys/class/iommu/dmar0/intel-iommu/ecap", "f020df\n");
@@ -332,28 +332,45 @@ static void fx_intel_host(const struct fixture *fx)
 	fx_file(fx, "sys/kernel/mm/hugepages/hugepages-1048576kB/free_hugepages", "2\n");
 }
 
-/*
- * Capture what fn prints on stdout (the TAP stream must stay clean):
- * returns its exit status, output in out.
- */
-static int fx_capture(int (*fn)(int, char **), int argc, char **argv, char *out, size_t len)
+/* Redirect stdout into a temporary file (the TAP stream must stay clean). */
+struct fx_capture {
+	int fd, saved;
+};
+
+static __attribute__((unused)) void fx_capture_begin(struct fx_capture *c)
 {
 	char path[] = "/tmp/ptvm-host-out-XXXXXX";
-	int fd = mkstemp(path), saved, rc;
+
+	fflush(stdout);
+	c->fd = mkstemp(path);
+	unlink(path);
+	c->saved = dup(1);
+	dup2(c->fd, 1);
+}
+
+// Put stdout back; what was printed goes to out.
+static __attribute__((unused)) void fx_capture_end(struct fx_capture *c, char *out, size_t len)
+{
 	ssize_t n;
 
 	fflush(stdout);
-	saved = dup(1);
-	dup2(fd, 1);
-	rc = fn(argc, argv);
-	fflush(stdout);
-	dup2(saved, 1);
-	close(saved);
-	lseek(fd, 0, SEEK_SET);
-	n = read(fd, out, len - 1);
+	dup2(c->saved, 1);
+	close(c->saved);
+	lseek(c->fd, 0, SEEK_SET);
+	n = read(c->fd, out, len - 1);
 	out[n > 0 ? n : 0] = '\0';
-	close(fd);
-	unlink(path);
+	close(c->fd);
+}
+
+// Run a cmd_ function with stdout captured; its exit status returned.
+static __attribute__((unused)) int fx_capture(int (*fn)(int, char **), int argc, char **argv, char *out, size_t len)
+{
+	struct fx_capture c;
+	int rc;
+
+	fx_capture_begin(&c);
+	rc = fn(argc, argv);
+	fx_capture_end(&c, out, len);
 	return rc;
 }
 
