@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "passthrough/host/host-tools.h"
 #include "vmm/log.h"
 #include "vmm/run.h"
 
@@ -16,6 +17,11 @@ struct command {
 
 static const struct command commands[] = {
 	{ "run", cmd_run, "boot a virtual machine (see ptvm run --help)" },
+	{ "check", cmd_check, "can these PCI devices be passed through now? (fixes included)" },
+	{ "groups", cmd_groups, "list IOMMU groups, their devices and whether each is usable" },
+	{ "bind", cmd_bind, "give PCI devices to vfio-pci (--group: the whole group)" },
+	{ "unbind", cmd_unbind, "give devices back to the host drivers they had" },
+	{ "sriov", cmd_sriov, "create, remove and list SR-IOV virtual functions" },
 };
 
 static void usage(FILE *f)
