@@ -1,6 +1,8 @@
 /* 16550A UART: the register state machine, then the glue over pipes. */
 #include <fcntl.h>
 #include <poll.h>
+#include <stdlib.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -275,6 +277,73 @@ TEST(glue_input_flow_control)
 	fake_vm_destroy(&vm);
 }
 
+// Wait up to 2 s for the VM to be stopped.
+static bool wait_stopped(struct vm *vm)
+{
+	for (int i = 0; i < 2000; i++) {
+		if (vm->stop_reason != VM_RUNNING)
+			return true;
+		usleep(1000);
+	}
+	return false;
+}
+
+// Wait up to 2 s for received data, and read it.
+static int wait_rx(struct vm *vm)
+{
+	for (int i = 0; i < 2000; i++) {
+		if (fake_inb(vm, PORT_COM1 + SERIAL_LSR) & SERIAL_LSR_DR)
+			return fake_inb(vm, PORT_COM1 + SERIAL_RBR);
+		usleep(1000);
+	}
+	return -1;
+}
+
+TEST(glue_terminal_raw_mode_and_escape)
+{
+	struct vm vm;
+	struct serial *s;
+	struct termios t;
+	int master, slave;
+
+	master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	ASSERT_TRUE(master >= 0);
+	ASSERT_EQ(grantpt(master), 0);
+	ASSERT_EQ(unlockpt(master), 0);
+	slave = open(ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC);
+	ASSERT_TRUE(slave >= 0);
+	ASSERT_EQ(tcgetattr(slave, &t), 0);
+	ASSERT_TRUE(t.c_lflag & ICANON);
+	fake_vm_init(&vm);
+	s = serial_create(&vm, PORT_COM1, IRQ_COM1, -1, slave);
+	ASSERT_TRUE(s != NULL);
+	ASSERT_EQ(tcgetattr(slave, &t), 0);
+	ASSERT_EQ(t.c_lflag & (ICANON | ECHO | ISIG), 0);
+	ASSERT_TRUE(t.c_oflag & OPOST); /* ptvm's log lines still line up */
+	/* plain keys and Ctrl-C reach the guest; Ctrl-A Ctrl-A is one Ctrl-A */
+	ASSERT_EQ(write(master, "a\x03\x01\x01", 4), 4);
+	ASSERT_EQ(wait_rx(&vm), 'a');
+	ASSERT_EQ(wait_rx(&vm), 0x03);
+	ASSERT_EQ(wait_rx(&vm), 0x01);
+	ASSERT_EQ(vm.stop_reason, VM_RUNNING);
+	/* Ctrl-A x ends the VM with status 0 */
+	ASSERT_EQ(write(master, "\x01x", 2), 2);
+	ASSERT_TRUE(wait_stopped(&vm));
+	ASSERT_EQ(vm.stop_reason, VM_STOP_SIGNAL);
+	ASSERT_EQ(vm.exit_status, 0);
+	ASSERT_EQ(fake_inb(&vm, PORT_COM1 + SERIAL_LSR) & SERIAL_LSR_DR, 0);
+	/* restoring twice is harmless; destroy restores too */
+	serial_restore_tty(s);
+	ASSERT_EQ(tcgetattr(slave, &t), 0);
+	ASSERT_TRUE(t.c_lflag & ICANON);
+	serial_destroy(s);
+	ASSERT_EQ(tcgetattr(slave, &t), 0);
+	ASSERT_TRUE((t.c_lflag & (ICANON | ECHO | ISIG)) == (ICANON | ECHO | ISIG));
+	close(slave);
+	close(master);
+	fake_vm_destroy(&vm);
+}
+
 TEST(glue_port_taken)
 {
 	struct vm vm;
@@ -301,6 +370,7 @@ int main(void)
 	RUN(scratch);
 	RUN(glue_output_buffering);
 	RUN(glue_input_flow_control);
+	RUN(glue_terminal_raw_mode_and_escape);
 	RUN(glue_port_taken);
 	return test_done();
 }
