@@ -103,7 +103,9 @@ lab_copy_program() {
 	local prog=$1 dest=$2 lib
 	mkdir -p "$dest/lib" || return
 	cp "$prog" "$dest/" || return
-	for lib in $(ldd "$prog" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// {print $3}'); do
+	# the system's libraries, not copies made earlier for another program
+	for lib in $(env -u LD_LIBRARY_PATH ldd "$prog" 2>/dev/null | awk '$2 == "=>" && $3 ~ /^\// {print $3}'); do
+		[ -e "$dest/lib/${lib##*/}" ] && continue
 		cp -L "$lib" "$dest/lib/" || return
 	done
 	echo "$dest/${prog##*/}"
