@@ -266,6 +266,7 @@ struct serial {
 	bool out_failed; /* a write error was reported; output is dropped */
 	u8 out_buf[SERIAL_OUT_BUF];
 	size_t out_len;
+	u64 out_since_ms; /* CLOCK_MONOTONIC when out_buf got its first byte */
 
 	/* host input not yet taken by the FIFO (flow control instead of
 	 * overrun: the thread stops reading in_fd while this is full) */
@@ -284,6 +285,15 @@ struct serial {
 	bool thread_started;
 	bool stopping; /* under vm->lock */
 };
+
+// CLOCK_MONOTONIC in milliseconds, for the flush deadline.
+static u64 serial_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u64)ts.tv_sec * 1000 + (u64)ts.tv_nsec / 1000000;
+}
 
 // Wake the I/O thread; a failed write only delays a flush, never loses data.
 static void serial_kick(struct serial *s)
@@ -343,8 +353,10 @@ static void serial_output(struct serial *s, u8 byte)
 	s->out_buf[s->out_len++] = byte;
 	if (byte == '\n' || s->out_len == sizeof(s->out_buf))
 		serial_flush(s);
-	else if (s->out_len == 1)
-		serial_kick(s); /* the thread flushes after SERIAL_FLUSH_MS */
+	else if (s->out_len == 1) {
+		s->out_since_ms = serial_now_ms();
+		serial_kick(s); /* the thread flushes SERIAL_FLUSH_MS later */
+	}
 }
 
 // Move pending host input into the FIFO while it has room; wake the thread
@@ -459,7 +471,13 @@ static void *serial_thread(void *arg)
 		room = sizeof(s->in_buf) - s->in_len;
 		if (s->in_fd >= 0 && !s->in_eof && room)
 			p[1] = (struct pollfd){ .fd = s->in_fd, .events = POLLIN };
-		timeout = s->out_len ? SERIAL_FLUSH_MS : -1;
+		timeout = -1;
+		if (s->out_len) {
+			/* a deadline, so steady input cannot keep postponing it */
+			u64 due = s->out_since_ms + SERIAL_FLUSH_MS, now = serial_now_ms();
+
+			timeout = now >= due ? 0 : (int)(due - now);
+		}
 		vm_unlock(s->vm);
 
 		n = poll(p, 2, timeout);
@@ -495,7 +513,7 @@ static void *serial_thread(void *arg)
 			else
 				serial_in_put(s, buf[i]);
 		}
-		if (n == 0)
+		if (s->out_len && serial_now_ms() >= s->out_since_ms + SERIAL_FLUSH_MS)
 			serial_flush(s); /* the guest paused mid-line */
 		serial_feed(s);
 		serial_update_irq(s);
