@@ -112,3 +112,20 @@ int madt_cpus(const u8 *madt, u32 *ids, int max)
 	}
 	return n;
 }
+
+// Type 2 entries (10 bytes): bus, source IRQ, GSI, flags.
+int madt_isa_gsi(const u8 *madt, int irq, u16 *flags)
+{
+	u32 len = get32(madt + 4);
+
+	*flags = 0;
+	for (u32 off = 44; off + 2 <= len && madt[off + 1] >= 2; off += madt[off + 1]) {
+		const u8 *e = madt + off;
+
+		if (e[0] == 2 && e[1] >= 10 && e[2] == 0 && e[3] == irq) {
+			*flags = get16(e + 8);
+			return (int)get32(e + 4);
+		}
+	}
+	return irq;
+}

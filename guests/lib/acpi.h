@@ -21,6 +21,13 @@ const u8 *acpi_find(const u8 *root, const char *sig);
 /* The APIC IDs of the enabled CPUs in the MADT; returns their number. */
 int madt_cpus(const u8 *madt, u32 *ids, int max);
 
+/*
+ * The IOAPIC input of ISA IRQ irq: its interrupt source override in the
+ * MADT, or irq itself. *flags gets the MPS INTI flags (0 = ISA default:
+ * edge, active high).
+ */
+int madt_isa_gsi(const u8 *madt, int irq, u16 *flags);
+
 /* Unaligned little-endian readers. */
 static inline u16 get16(const u8 *p) { u16 v; memcpy(&v, p, 2); return v; }
 static inline u32 get32(const u8 *p) { u32 v; memcpy(&v, p, 4); return v; }

@@ -7,7 +7,6 @@
 #include "libguest.h"
 
 #define LAPIC_ID 0x020
-#define LAPIC_SVR 0x0f0
 #define LAPIC_ICR_LO 0x300
 #define LAPIC_ICR_HI 0x310
 #define ICR_INIT 0x00000500
@@ -42,6 +41,18 @@ void lapic_write(u32 reg, u32 v)
 u32 lapic_id(void)
 {
 	return lapic_read(LAPIC_ID) >> 24;
+}
+
+// Software-enable the local APIC (needed to accept interrupts).
+void lapic_enable(void)
+{
+	lapic_write(LAPIC_SVR, lapic_read(LAPIC_SVR) | 0x100);
+}
+
+// End of interrupt for the one in service.
+void lapic_eoi(void)
+{
+	lapic_write(LAPIC_EOI, 0);
 }
 
 // Send an IPI and wait (bounded) until the APIC has delivered it.
@@ -80,7 +91,7 @@ int smp_start_ap(u32 apic_id, void (*fn)(int slot), u32 timeout_ms)
 
 	trampoline_install();
 	ap_fn = fn;
-	lapic_write(LAPIC_SVR, lapic_read(LAPIC_SVR) | 0x100); /* software enable */
+	lapic_enable();
 	lapic_ipi(apic_id, ICR_INIT | ICR_LEVEL_ASSERT);
 	udelay(10000);
 	for (int i = 0; i < 2; i++) {

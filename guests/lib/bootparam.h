@@ -50,4 +50,9 @@
 #define AP_MAX 64
 #define AP_STACK_SHIFT 13		/* 8 KiB per AP */
 
+/* Interrupt vectors with IDT entries besides the 32 exceptions. */
+#define IRQ_VECTOR_FIRST 32
+#define IRQ_VECTOR_COUNT 32
+#define IRQ_VECTORS 32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47,48,49,50,51,52,53,54,55,56,57,58,59,60,61,62,63
+
 #endif

@@ -508,7 +508,9 @@ static void boot_params_save(u64 addr)
 	}
 }
 
-/* ---- exceptions ---- */
+/* ---- exceptions and interrupts ---- */
+
+#define IDT_ENTRIES (IRQ_VECTOR_FIRST + IRQ_VECTOR_COUNT)
 
 struct idt_entry {
 	u16 off_lo;
@@ -520,31 +522,33 @@ struct idt_entry {
 	u32 zero;
 } __attribute__((packed));
 
-/* Saved by exc_common in start.S: r15 first (lowest address). */
-struct exc_frame {
+/* Saved by trap_common in start.S: r15 first (lowest address). */
+struct trap_frame {
 	u64 r15, r14, r13, r12, r11, r10, r9, r8, rbp, rdi, rsi, rdx, rcx, rbx, rax;
 	u64 vector, error, rip, cs, rflags, rsp, ss;
 };
 
-extern const u64 exc_stubs[32];
-static struct idt_entry idt[32] __attribute__((aligned(16)));
+extern const u64 trap_stubs[IDT_ENTRIES];
+static struct idt_entry idt[IDT_ENTRIES] __attribute__((aligned(16)));
+static void (*volatile trap_handlers[IDT_ENTRIES])(int vector);
 
 static const char *const exc_names[32] = {
 	"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "CSO", "#TS", "#NP",
 	"#SS", "#GP", "#PF", "15", "#MF", "#AC", "#MC", "#XM", "#VE", "#CP",
 };
 
-void exception_handler(struct exc_frame *f);
+void trap_dispatch(struct trap_frame *f);
 void idt_load(void);
 
-// Report an unexpected exception and leave with EXIT_EXCEPTION.
-void exception_handler(struct exc_frame *f)
+// Report an unexpected exception or interrupt and leave with EXIT_EXCEPTION.
+static void trap_fatal(const struct trap_frame *f)
 {
 	u64 cr2;
-	const char *name = f->vector < 32 && exc_names[f->vector] ? exc_names[f->vector] : "?";
+	const char *name = f->vector < 32 && exc_names[f->vector] ? exc_names[f->vector] :
+			   f->vector < 32 ? "?" : "interrupt";
 
 	__asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
-	print_release(); /* we may have faulted inside printf */
+	print_release(); /* we may have trapped inside printf */
 	printf("EXCEPTION: vector %lu (%s) rip 0x%lx error 0x%lx cr2 0x%lx rsp 0x%lx apic %u\n",
 	       f->vector, name, f->rip, f->error, cr2, f->rsp, lapic_id());
 	printf("  rax %lx rbx %lx rcx %lx rdx %lx rsi %lx rdi %lx\n", f->rax, f->rbx,
@@ -552,11 +556,30 @@ void exception_handler(struct exc_frame *f)
 	guest_exit(EXIT_EXCEPTION);
 }
 
-// Fill the IDT with the 32 exception stubs (interrupt gates, our 64-bit CS).
+// Every trap lands here: run its handler (interrupts: then EOI), or die.
+void trap_dispatch(struct trap_frame *f)
+{
+	void (*fn)(int vector) = f->vector < IDT_ENTRIES ? trap_handlers[f->vector] : NULL;
+
+	if (!fn)
+		trap_fatal(f);
+	fn((int)f->vector);
+	if (f->vector >= IRQ_VECTOR_FIRST)
+		lapic_eoi();
+}
+
+// Install fn for vector (NULL: unexpected again).
+void trap_set_handler(int vector, void (*fn)(int vector))
+{
+	if (vector >= 0 && vector < IDT_ENTRIES)
+		trap_handlers[vector] = fn;
+}
+
+// Fill the IDT with the stubs (interrupt gates, our 64-bit CS).
 static void idt_init(void)
 {
-	for (int i = 0; i < 32; i++) {
-		u64 a = exc_stubs[i];
+	for (int i = 0; i < IDT_ENTRIES; i++) {
+		u64 a = trap_stubs[i];
 
 		idt[i].off_lo = (u16)a;
 		idt[i].sel = BOOT_CS;

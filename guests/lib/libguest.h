@@ -118,9 +118,39 @@ bool pmtimer_works(void);
 void udelay(u32 us);
 
 /* Local APIC (xAPIC MMIO). */
+#define LAPIC_EOI 0x0b0
+#define LAPIC_SVR 0x0f0
+#define LAPIC_LVT_TIMER 0x320
+#define LAPIC_TIMER_INIT 0x380
+#define LAPIC_TIMER_CUR 0x390
+#define LAPIC_TIMER_DIV 0x3e0
 u32 lapic_read(u32 reg);
 void lapic_write(u32 reg, u32 v);
 u32 lapic_id(void);
+/* Software-enable this CPU's local APIC (SVR bit 8). */
+void lapic_enable(void);
+void lapic_eoi(void);
+
+/*
+ * Traps: vectors 0..31 are exceptions, IRQ_VECTOR_FIRST.. (32 of them)
+ * interrupts. A vector without a handler ends the VM with EXIT_EXCEPTION;
+ * handlers of interrupt vectors are followed by a local APIC EOI.
+ */
+void trap_set_handler(int vector, void (*fn)(int vector));
+static inline void irq_enable(void) { __asm__ volatile("sti" ::: "memory"); }
+static inline void irq_disable(void) { __asm__ volatile("cli" ::: "memory"); }
+
+/* The IOAPIC at 0xFEC00000 and the legacy 8259 PICs (lib/irq.c). */
+#define IOAPIC_BASE 0xfec00000UL
+u32 ioapic_read(u32 reg);
+void ioapic_write(u32 reg, u32 v);
+/* Number of redirection entries (pins). */
+int ioapic_pins(void);
+/* Route pin gsi to vector on the CPU with this APIC ID (fixed, physical). */
+void ioapic_route(int gsi, int vector, bool level, bool active_low, u32 apic_id);
+void ioapic_mask(int gsi, bool masked);
+/* Mask both 8259s so only the IOAPIC delivers legacy IRQs. */
+void pic_mask_all(void);
 
 /*
  * Start the AP with this APIC ID (INIT, SIPI, SIPI) and wait up to

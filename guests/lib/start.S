@@ -103,55 +103,33 @@ startup_64:
 
 	.text
 /*
- * Exception entry: every stub leaves the same frame (vector, error code,
- * then what the CPU pushed) and jumps to exc_common, which saves the
- * general registers and calls exception_handler(frame). The handler prints
- * and exits the VM; it does not return.
+ * Exception and interrupt entry: every stub leaves the same frame (vector,
+ * error code, then what the CPU pushed) and jumps to trap_common, which
+ * saves the general registers and calls trap_dispatch(frame). Exceptions
+ * without a handler end the VM there; handled ones and interrupts return
+ * here and leave through iretq.
  */
-.macro	EXC vec, has_err
+.macro	TRAP vec, has_err
 	.balign	16
-exc_stub_\vec:
+trap_stub_\vec:
 	.if	\has_err == 0
 	pushq	$0
 	.endif
 	pushq	$\vec
-	jmp	exc_common
+	jmp	trap_common
 .endm
 
-	EXC 0, 0
-	EXC 1, 0
-	EXC 2, 0
-	EXC 3, 0
-	EXC 4, 0
-	EXC 5, 0
-	EXC 6, 0
-	EXC 7, 0
-	EXC 8, 1
-	EXC 9, 0
-	EXC 10, 1
-	EXC 11, 1
-	EXC 12, 1
-	EXC 13, 1
-	EXC 14, 1
-	EXC 15, 0
-	EXC 16, 0
-	EXC 17, 1
-	EXC 18, 0
-	EXC 19, 0
-	EXC 20, 0
-	EXC 21, 1
-	EXC 22, 0
-	EXC 23, 0
-	EXC 24, 0
-	EXC 25, 0
-	EXC 26, 0
-	EXC 27, 0
-	EXC 28, 0
-	EXC 29, 1
-	EXC 30, 1
-	EXC 31, 0
+	.irp	v, 0,1,2,3,4,5,6,7,9,15,16,18,19,20,22,23,24,25,26,27,28,31
+	TRAP	\v, 0
+	.endr
+	.irp	v, 8,10,11,12,13,14,17,21,29,30
+	TRAP	\v, 1
+	.endr
+	.irp	v, IRQ_VECTORS
+	TRAP	\v, 0
+	.endr
 
-exc_common:
+trap_common:
 	pushq	%rax
 	pushq	%rbx
 	pushq	%rcx
@@ -168,18 +146,37 @@ exc_common:
 	pushq	%r14
 	pushq	%r15
 	movq	%rsp, %rdi
+	movq	%rsp, %rbx		/* callee-saved: the frame survives the call */
 	andq	$-16, %rsp
-	call	exception_handler
-3:	cli
-	hlt
-	jmp	3b
+	call	trap_dispatch
+	movq	%rbx, %rsp
+	popq	%r15
+	popq	%r14
+	popq	%r13
+	popq	%r12
+	popq	%r11
+	popq	%r10
+	popq	%r9
+	popq	%r8
+	popq	%rbp
+	popq	%rdi
+	popq	%rsi
+	popq	%rdx
+	popq	%rcx
+	popq	%rbx
+	popq	%rax
+	addq	$16, %rsp		/* vector and error code */
+	iretq
 
 	.section ".rodata"
 	.balign	8
-	.globl	exc_stubs
-exc_stubs:
+	.globl	trap_stubs
+trap_stubs:
 	.irp	v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
-	.quad	exc_stub_\v
+	.quad	trap_stub_\v
+	.endr
+	.irp	v, IRQ_VECTORS
+	.quad	trap_stub_\v
 	.endr
 
 /* Our GDT: 0x08 32-bit code, 0x10 64-bit code, 0x18 data (flat). */
