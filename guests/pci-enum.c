@@ -1,7 +1,8 @@
 /*
  * PCI configuration access: the q35 host bridge at 00:00.0 as seen through
  * CF8/CFC and through ECAM at 0xB0000000 must agree; absent functions read
- * as all ones both ways; bus 1 (no bridges) is empty in ECAM.
+ * as all ones both ways; bus 1 (no bridges) is empty in ECAM; byte and
+ * word accesses see the same data; read-only registers stay so.
  * Command line: devices=N checks the number of functions on bus 0.
  */
 #include "lib/libguest.h"
@@ -46,6 +47,30 @@ static void check_host_bridge(void)
 	       pci_cf8_read16(0, 0, 0, 2), pci_ecam_read16(0, 0, 0, 2));
 	report(pci_cf8_read32(0, 0, 1, 0) == 0xffffffff && pci_ecam_read32(0, 0, 1, 0) == 0xffffffff,
 	       "00:00.1 absent (host bridge is single-function)");
+}
+
+// Byte and word accesses through CFC..CFF and ECAM, read-only ID, disabled CF8.
+static void check_access_widths(void)
+{
+	u32 id = pci_cf8_read32(0, 0, 0, 0), class = pci_cf8_read32(0, 0, 0, 8);
+	int bad = 0;
+
+	for (int k = 0; k < 4; k++) {
+		outl(PORT_PCI_ADDR, 0x80000000);
+		if (inb(PORT_PCI_DATA + k) != (u8)(id >> (8 * k)))
+			bad++;
+		if (mmio_read8(ECAM_BASE + 8 + k) != (u8)(class >> (8 * k)))
+			bad++;
+	}
+	report(!bad, "byte reads at 0xCFC..0xCFF and through ECAM match the dwords");
+	outl(PORT_PCI_ADDR, 0x80000000);
+	outw(PORT_PCI_DATA, 0x1234);
+	mmio_write32(ECAM_BASE, 0x56789abc);
+	report(pci_cf8_read32(0, 0, 0, 0) == id && pci_ecam_read32(0, 0, 0, 0) == id,
+	       "vendor/device ID is read-only through CF8 and ECAM");
+	outl(PORT_PCI_ADDR, 0x00000000); /* enable bit clear: no config cycle */
+	report(inl(PORT_PCI_DATA) == 0xffffffff, "CFC reads all ones while CF8 bit 31 is clear");
+	outl(PORT_PCI_ADDR, 0);
 }
 
 // Walk bus 0: both mechanisms agree everywhere; absent slots read all ones.
@@ -111,6 +136,7 @@ int main(void)
 {
 	check_cf8_latch();
 	check_host_bridge();
+	check_access_widths();
 	check_bus0();
 	check_other_buses();
 	return report_summary();
