@@ -58,6 +58,7 @@ static void fix_cpuid(struct kvm_cpuid2 *c, u32 id, u32 n)
 
 		switch (e->function) {
 		case 1:
+			e->ecx |= 1u << 31; /* hypervisor present: the guest looks for KVM's leaves */
 			e->ebx = (e->ebx & 0xffff) | (id << 24) | ((n > 1 ? (1u << shift) : 1) << 16);
 			if (n > 1)
 				e->edx |= 1u << 28; /* HTT: the count field is valid */
