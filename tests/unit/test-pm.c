@@ -180,6 +180,25 @@ TEST(glue_reset_claims_only_cf9)
 	fake_vm_destroy(&vm);
 }
 
+TEST(glue_power_button)
+{
+	struct vm vm;
+	struct pm *pm;
+
+	fake_vm_init(&vm);
+	pm = pm_create(&vm);
+	ASSERT_TRUE(pm != NULL);
+	fake_pio(&vm, PORT_PM1A_EVT + 2, 2, true, PM1_STS_PWRBTN); /* PWRBTN_EN */
+	ASSERT_EQ(fake_pio(&vm, PORT_PM1A_EVT, 2, false, 0), 0);
+	pm_power_button(pm);
+	ASSERT_EQ(fake_pio(&vm, PORT_PM1A_EVT, 2, false, 0), PM1_STS_PWRBTN);
+	ASSERT_EQ(vm.stop_reason, VM_RUNNING); /* a request to the guest, not a stop */
+	fake_pio(&vm, PORT_PM1A_EVT, 2, true, PM1_STS_PWRBTN);
+	ASSERT_EQ(fake_pio(&vm, PORT_PM1A_EVT, 2, false, 0), 0);
+	pm_destroy(pm);
+	fake_vm_destroy(&vm);
+}
+
 int main(void)
 {
 	RUN(sleep_type_decode);
@@ -191,5 +210,6 @@ int main(void)
 	RUN(reset_control);
 	RUN(glue_poweroff);
 	RUN(glue_reset_claims_only_cf9);
+	RUN(glue_power_button);
 	return test_done();
 }
