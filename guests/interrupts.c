@@ -3,7 +3,8 @@
  * and COM1 (IRQ 4) through the IOAPIC at the inputs the MADT names, a
  * masked IOAPIC pin that must stay silent, and the IOAPIC's 24 pins.
  * Rates are checked against the ACPI PM timer with wide margins, since a
- * software KVM may be slow.
+ * software KVM may be slow (KVM's PIT makes up for missed ticks; QEMU's TCG
+ * PIT does not: timing=loose accepts as few as 10% of the ticks).
  */
 #include "lib/acpi.h"
 
@@ -86,8 +87,8 @@ static void check_pit(const u8 *madt)
 	run_for_ms(200);
 	ioapic_mask(gsi, true);
 	n = hits[VEC_PIT];
-	report(n >= 100 && n <= 300, "PIT IRQ 0 via IOAPIC pin %d: %d ticks in 200 ms at 1 kHz",
-	       gsi, n);
+	report(n >= (cmdline_has("timing=loose") ? 10 : 100) && n <= 300,
+	       "PIT IRQ 0 via IOAPIC pin %d: %d ticks in 200 ms at 1 kHz", gsi, n);
 }
 
 // COM1 THRE interrupt (IER bit 1; MCR OUT2 gates the line) via the IOAPIC.

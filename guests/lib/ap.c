@@ -43,10 +43,10 @@ u32 lapic_id(void)
 	return lapic_read(LAPIC_ID) >> 24;
 }
 
-// Software-enable the local APIC (needed to accept interrupts).
+// Software-enable the local APIC, spurious interrupts on SPURIOUS_VECTOR.
 void lapic_enable(void)
 {
-	lapic_write(LAPIC_SVR, lapic_read(LAPIC_SVR) | 0x100);
+	lapic_write(LAPIC_SVR, 0x100 | SPURIOUS_VECTOR);
 }
 
 // End of interrupt for the one in service.
@@ -112,6 +112,7 @@ int smp_start_ap(u32 apic_id, void (*fn)(int slot), u32 timeout_ms)
 void ap_start(int slot)
 {
 	idt_load();
+	lapic_enable();
 	if (slot < AP_MAX - 1 && ap_fn)
 		ap_fn(slot);
 	__atomic_fetch_add(&ap_arrived, 1, __ATOMIC_SEQ_CST);

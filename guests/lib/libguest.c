@@ -561,6 +561,8 @@ void trap_dispatch(struct trap_frame *f)
 {
 	void (*fn)(int vector) = f->vector < IDT_ENTRIES ? trap_handlers[f->vector] : NULL;
 
+	if (f->vector == SPURIOUS_VECTOR)
+		return; /* not in service: no EOI */
 	if (!fn)
 		trap_fatal(f);
 	fn((int)f->vector);
@@ -610,6 +612,10 @@ void guest_start(u64 bp)
 	serial_init();
 	idt_init();
 	idt_load();
+	/* firmware may have left the 8259s on vectors 8..15, where a timer tick
+	 * would pass for a double fault: only the IOAPIC delivers to guests */
+	pic_mask_all();
+	lapic_enable();
 	boot_params_save(bp);
 	if (!bp) {
 		printf("ptvm-guest: no boot_params (RSI = 0)\n");

@@ -127,14 +127,16 @@ void udelay(u32 us);
 u32 lapic_read(u32 reg);
 void lapic_write(u32 reg, u32 v);
 u32 lapic_id(void);
-/* Software-enable this CPU's local APIC (SVR bit 8). */
+/* Software-enable this CPU's local APIC (guest_start and ap_start do). */
+#define SPURIOUS_VECTOR 63
 void lapic_enable(void);
 void lapic_eoi(void);
 
 /*
  * Traps: vectors 0..31 are exceptions, IRQ_VECTOR_FIRST.. (32 of them)
  * interrupts. A vector without a handler ends the VM with EXIT_EXCEPTION;
- * handlers of interrupt vectors are followed by a local APIC EOI.
+ * handlers of interrupt vectors are followed by a local APIC EOI. The 8259s
+ * are masked at start; SPURIOUS_VECTOR is ignored.
  */
 void trap_set_handler(int vector, void (*fn)(int vector));
 static inline void irq_enable(void) { __asm__ volatile("sti" ::: "memory"); }
