@@ -93,6 +93,7 @@ struct vfio_pci {
 	int host_nvec;            /* MSI-X vectors the host has enabled */
 	int intx_efd, intx_rfd;
 	bool intx_on;
+	bool reset_warned;        /* "no reset method" said once */
 };
 
 struct passthrough {
@@ -780,9 +781,11 @@ static void dev_reset(struct vfio_pci *v)
 	int fds[IOMMU_MAX_GROUPS], ids[IOMMU_MAX_GROUPS];
 	int n = our_groups(v->pt, fds, ids);
 
-	if (vdev_reset(&v->dev, fds, ids, n, v->cs.pm_cap) == -ENOTSUP)
-		pr_warn("%s: the device has no reset method (no FLR, no PM reset, no bus reset "
-			"without other devices): it keeps its state across guest boots", v->name);
+	if (vdev_reset(&v->dev, fds, ids, n, v->cs.pm_cap) != -ENOTSUP || v->reset_warned)
+		return;
+	pr_warn("%s: the device has no reset method (no FLR, no PM reset, no bus reset "
+		"without other devices): it keeps its state across guest boots", v->name);
+	v->reset_warned = true;
 }
 
 /* Read config, build the view, place BARs, wire INTx, plug into the bus. */
