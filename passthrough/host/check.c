@@ -511,8 +511,10 @@ void check_device(const struct host_facts *f, const struct host_dev_facts *d,
 			      (host_driver_kind(d->dev.driver) == DRV_HOST);
 
 		snprintf(fix, sizeof(fix), "sudo ptvm bind %s%s", others ? "--group " : "", bdf);
-		add(r, MARK_FAIL, bdf, "driver", fix, "on %s, not vfio-pci",
-		    d->dev.driver[0] ? d->dev.driver : "no driver");
+		if (d->dev.driver[0])
+			add(r, MARK_FAIL, bdf, "driver", fix, "on %s, not vfio-pci", d->dev.driver);
+		else
+			add(r, MARK_FAIL, bdf, "driver", fix, "on no driver: it needs vfio-pci");
 	}
 	check_group(d, r);
 	check_features(d, r);
