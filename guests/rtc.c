@@ -1,6 +1,7 @@
 /*
  * The CMOS RTC: time registers hold a sane date, the clock advances by
- * about a second per second, and the memory-size bytes firmware reads
+ * about a second per second and agrees with the ACPI PM timer's
+ * 3.579545 MHz, and the memory-size bytes firmware reads
  * (0x30/0x31, 0x34/0x35, 0x5b..0x5d) agree with the e820 map.
  */
 #include "lib/libguest.h"
@@ -130,6 +131,70 @@ static void check_advancing(struct rtc_time start)
 	report(delta >= 1 && delta <= 3, "RTC advanced by %d s (expected 1..3)", delta);
 }
 
+/* PM timer time, extended beyond 24 bits by summing deltas. */
+struct pm_clock {
+	u32 last;
+	u64 ticks;
+};
+
+// Advance the extended PM clock and return it.
+static u64 pm_clock_now(struct pm_clock *c)
+{
+	u32 now = pmtimer_read();
+
+	c->ticks += (now - c->last) & 0xffffff;
+	c->last = now;
+	return c->ticks;
+}
+
+// Find the next change of the seconds register, bracketed in PM time:
+// it happened in [*lo, *hi]. False after ~2.5 s without one.
+static bool second_edge(struct pm_clock *c, u64 *lo, u64 *hi)
+{
+	u8 sec = cmos_read(CMOS_SEC);
+	u64 start = pm_clock_now(c), before;
+
+	for (;;) {
+		before = pm_clock_now(c);
+		if (cmos_read(CMOS_SEC) != sec) {
+			*hi = pm_clock_now(c);
+			return true;
+		}
+		*lo = before;
+		if (before - start > 2500 * 3580)
+			return false;
+	}
+}
+
+// One RTC second is 3579545 PM timer ticks (within 2%). A stalled vCPU
+// (busy host) widens the bracket of an edge; such tries are repeated.
+static void check_pmtimer_rate(void)
+{
+	struct pm_clock c = { .last = pmtimer_read(), .ticks = 0 };
+	u64 lo1 = 0, hi1 = 0, lo2 = 0, hi2 = 0, min = 0, max = 0;
+
+	if (!pmtimer_works()) {
+		report(false, "ACPI PM timer at port 0x%x ticks", PORT_PM_TMR);
+		return;
+	}
+	for (int tries = 0; tries < 5; tries++) {
+		if (!second_edge(&c, &lo1, &hi1) || !second_edge(&c, &lo2, &hi2))
+			break;
+		min = lo2 - hi1;
+		max = hi2 - lo1;
+		if (max - min < 3579545 / 20) {
+			report(min <= 3579545 * 102 / 100 && max >= 3579545 * 98 / 100,
+			       "one RTC second = %lu..%lu PM timer ticks (3579545 +-2%%)", min, max);
+			return;
+		}
+	}
+	if (max)
+		report_skip("RTC second vs PM timer: vCPU stalls too long to measure (%lu..%lu)",
+			    min, max);
+	else
+		report(false, "RTC seconds change while measuring the PM timer");
+}
+
 // Is [start, end) fully covered by e820 entries (of any type)?
 static bool e820_covered(u64 start, u64 end)
 {
@@ -196,6 +261,7 @@ int main(void)
 	struct rtc_time t = check_time();
 
 	check_advancing(t);
+	check_pmtimer_rate();
 	check_memory_fields();
 	return report_summary();
 }
