@@ -201,7 +201,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	if (ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &(u64){ KVM_IDENTITY_MAP_GPA }) < 0 ||
 	    ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)KVM_TSS_GPA) < 0 ||
 	    ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0 ||
-	    ioctl(vm->vm_fd, KVM_CREATE_PIT2, &(struct kvm_pit_config){ .flags = 0 }) < 0) {
+	    ioctl(vm->vm_fd, KVM_CREATE_PIT2, &(struct kvm_pit_config){ .flags = KVM_PIT_SPEAKER_DUMMY }) < 0) {
 		pr_err("setting up the KVM VM (irqchip, PIT, TSS): %s", strerror(errno));
 		return -errno;
 	}
