@@ -25,6 +25,7 @@
 #include "devices/serial.h"
 #include "firmware/acpi.h"
 #include "firmware/bzimage.h"
+#include "firmware/firmware.h"
 #include "vmm/log.h"
 #include "vmm/machine.h"
 #include "vmm/vcpu.h"
@@ -39,6 +40,7 @@ struct machine {
 	struct debug_exit *debug_exit;
 	struct debugcon *debugcon;
 	struct pci_bus *pci;
+	struct firmware *fw; /* --firmware: its images, fw_cfg and LPC bridge */
 	int serial_out, serial_in; /* fds we opened or duplicated, -1 if none */
 	int debugcon_fd;
 };
@@ -121,6 +123,8 @@ int machine_create(struct vm *vm)
 	m->pci = pci_bus_create(vm);
 	if (!m->pci)
 		return -ENOMEM;
+	if (c->firmware)
+		return firmware_create(vm, m->pci, &m->fw);
 	return 0;
 }
 
@@ -136,6 +140,8 @@ int machine_boot(struct vm *vm)
 	u8 *acpi = mem_gpa_to_hva(&vm->mem, LAYOUT_ACPI_BASE, LAYOUT_ACPI_SIZE);
 	int ret;
 
+	if (c->firmware) /* the firmware loads ACPI and the kernel through fw_cfg */
+		return firmware_boot(vm, vm->machine->fw);
 	if (!acpi)
 		return -EFAULT;
 	ret = acpi_build(&ap, LAYOUT_ACPI_BASE, acpi, LAYOUT_ACPI_SIZE, &ar);
@@ -161,6 +167,7 @@ void machine_destroy(struct vm *vm)
 
 	if (!m)
 		return;
+	firmware_destroy(m->fw);
 	if (m->pci)
 		pci_bus_destroy(m->pci);
 	if (m->debugcon)

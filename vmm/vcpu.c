@@ -230,6 +230,33 @@ int vcpu_setup_boot(struct vm *vm, const struct vcpu_boot *b)
 	return 0;
 }
 
+// Put the boot vCPU in the x86 reset state: real mode, CS base 0xFFFF0000, IP 0xFFF0
+// (firmware boot; the other vCPUs wait for INIT/SIPI as after any reset).
+int vcpu_setup_reset(struct vm *vm)
+{
+	struct vcpu *v = &vm->vcpus[0];
+	struct kvm_sregs s;
+	struct kvm_regs r = { .rip = 0xfff0, .rflags = 2 };
+	struct kvm_segment seg = {
+		.base = 0, .limit = 0xffff, .selector = 0, .type = 0x3, .present = 1, .s = 1,
+	};
+
+	if (ioctl(v->fd, KVM_GET_SREGS, &s) < 0)
+		return -errno;
+	s.ds = s.es = s.fs = s.gs = s.ss = seg;
+	s.cs = seg;
+	s.cs.type = 0xb;
+	s.cs.selector = 0xf000;
+	s.cs.base = 0xffff0000;
+	s.gdt.base = s.idt.base = 0;
+	s.gdt.limit = s.idt.limit = 0xffff;
+	s.cr0 = 0x60000010; /* CD | NW | ET */
+	s.cr3 = s.cr4 = s.efer = 0;
+	if (ioctl(v->fd, KVM_SET_SREGS, &s) < 0 || ioctl(v->fd, KVM_SET_REGS, &r) < 0)
+		return -errno;
+	return 0;
+}
+
 // Print the vCPU's registers (for faults).
 static void dump_regs(struct vcpu *v)
 {

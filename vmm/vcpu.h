@@ -35,6 +35,8 @@ struct kvm_cpuid2 *vcpu_supported_cpuid(struct vm *vm);
 int vcpus_create(struct vm *vm);
 /* Write GDT and page tables to guest RAM and set the boot vCPU's registers. */
 int vcpu_setup_boot(struct vm *vm, const struct vcpu_boot *b);
+/* Put the boot vCPU at the reset vector in real mode (firmware boot). */
+int vcpu_setup_reset(struct vm *vm);
 /* Start every vCPU thread. */
 int vcpus_start(struct vm *vm);
 /* Kick all vCPUs out of KVM_RUN (they stop if the VM is stopping). */
