@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# devices.sh: Linux on ptvm's legacy devices, in ONE lab run with three boots:
+#   devices      ptvm.test=devices (tests/lab/devices-l3.sh in L3): COM1 IRQ,
+#                i8042 probe, RTC read/set/alarm IRQ, PM timer, SCI; the test's
+#                failure count leaves through the debug-exit port
+#   reboot-acpi  reboot -f: Linux resets through the FADT reset register (0xCF9)
+#   reboot-kbd   reboot -f with reboot=k: through the i8042 (command 0xFE)
+# ptvm runs with -v so its log names the reset path. Prints TAP.
+#
+# usage: devices.sh [--work DIR]
+#   --work  a folder outside /tmp for the initramfs and the lab's output
+#           (default $LAB_WORK, else build-lab-work/ in the repository); the
+#           consoles are kept in WORK/devices/NAME.log, ptvm's log in NAME.err
+# Environment: PTVM (the ptvm binary; default the newest build*/ptvm),
+# LAB_BOOT_TIMEOUT (seconds per guest boot, default 240).
+# Exit: 0 all passed, 1 a check failed, 77 the lab cannot run here.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+cases=(devices reboot-acpi reboot-kbd)
+
+# Kernel command line of case $1.
+case_cmdline() {
+	case "$1" in
+	devices) echo "console=ttyS0 panic=-1 ptvm.test=devices ptvm.end=exit" ;;
+	reboot-acpi) echo "console=ttyS0 panic=-1 ptvm.end=reboot" ;;
+	reboot-kbd) echo "console=ttyS0 panic=-1 ptvm.end=reboot reboot=k" ;;
+	esac
+}
+
+# --- inside the lab: boot every case, write NAME.log, NAME.err, NAME.rc -------
+# usage: devices.sh --inner PTVM_BINARY KERNEL INITRD
+if [ "${1:-}" = --inner ]; then
+	lab_install_vmm ptvm "$2"
+	cp "$3" /tmp/vmlinuz
+	cp "$4" /tmp/l3.cpio.gz
+	for name in "${cases[@]}"; do
+		lab_vmm_argv ptvm /tmp/vmlinuz /tmp/l3.cpio.gz "$(case_cmdline "$name")" 1 512M
+		argv=("${LAB_VMM_ARGV[0]}" -v "${LAB_VMM_ARGV[@]:1}")
+		printf '%q ' "${argv[@]}" > "$OUT/$name.cmd"
+		set +e
+		timeout -k 5 "${LAB_BOOT_TIMEOUT:-240}" "${argv[@]}" \
+			< /dev/null > "$OUT/$name.log" 2> "$OUT/$name.err"
+		echo $? > "$OUT/$name.rc"
+		set -e
+		echo "case $name: ptvm exit $(cat "$OUT/$name.rc")"
+	done
+	exit 0
+fi
+
+# --- on this machine: run the lab, then check the consoles and ptvm's logs ----
+work=${LAB_WORK:-$LAB_REPO/build-lab-work}
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--work) work=$2; shift 2 ;;
+	-h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+	*) lab_die "unknown argument $1 (see --help)" ;;
+	esac
+done
+lab_require_or_skip qemu-system-x86_64
+bin=$(lab_find_ptvm)
+mkdir -p "$work"
+work=$(cd "$work" && pwd)
+case "$work" in
+/tmp|/tmp/*) lab_die "--work $work: L1's /tmp is not visible in the lab; use a folder outside /tmp" ;;
+esac
+kernel=$(lab_vmlinuz 6.1)
+initrd="$work/l3-devices.cpio.gz"
+"$LAB_DIR/mkinitrd-l3" -f "$LAB_DIR/devices-l3.sh=/tests/devices.sh" "$initrd"
+out="$work/devices"
+rm -rf "$out"
+mkdir -p "$out"
+
+echo "# devices.sh: ptvm ($bin) in the lab, cases: ${cases[*]}"
+set +e
+"$LAB_DIR/run-in-lab" -o "$out" -t "${LAB_TIMEOUT:-900}" --cwd "$LAB_REPO" -- \
+	env LAB_BOOT_TIMEOUT="${LAB_BOOT_TIMEOUT:-240}" \
+	"$LAB_DIR/devices.sh" --inner "$bin" "$kernel" "$initrd" 2>&1 | sed 's/^/# lab: /'
+labrc=${PIPESTATUS[0]}
+set -e
+
+n=0 failed=0
+# Print one TAP result: ok (status 0) or not ok, with description $2.
+check() {
+	n=$((n + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $n - $2"
+	else
+		echo "not ok $n - $2"
+		failed=$((failed + 1))
+	fi
+}
+# The console of case $1 without CRs.
+console() { sed 's/\r$//' "$out/$1.log" 2>/dev/null; }
+check "$labrc" "the lab ran (run-in-lab exit $labrc)"
+
+# the guest's own checks, one TAP line each
+while read -r line; do
+	case "$line" in
+	"dev ok "*) check 0 "devices: ${line#dev ok }" ;;
+	"dev FAIL "*) check 1 "devices: ${line#dev FAIL }" ;;
+	esac
+done < <(console devices | sed -n 's/^PTVM-L3: //p')
+console devices | grep -q '^PTVM-L3: dev failures=' && rc=0 || rc=1
+check $rc "devices: the guest test ran to the end"
+rc=$(cat "$out/devices.rc" 2>/dev/null || echo none)
+[ "$rc" = 0 ]
+check $? "devices: ptvm exit status $rc is the guest's failure count 0"
+
+for name in reboot-acpi reboot-kbd; do
+	rc=$(cat "$out/$name.rc" 2>/dev/null || echo none)
+	console "$name" | grep -q 'reboot: Restarting system'
+	check $? "$name: Linux restarted the machine"
+	[ "$rc" = 0 ]
+	check $? "$name: ptvm exit status $rc (--on-reboot exit: 0)"
+done
+grep -q 'pm: guest reset through 0xcf9' "$out/reboot-acpi.err" 2>/dev/null
+check $? "reboot-acpi: the reset came through 0xCF9"
+grep -q 'i8042: guest reset through the keyboard controller' "$out/reboot-kbd.err" 2>/dev/null
+check $? "reboot-kbd: the reset came through the i8042"
+
+echo "1..$n"
+if [ "$failed" -gt 0 ]; then
+	echo "# $failed check(s) failed; consoles and ptvm logs in $out (NAME.log, NAME.err)"
+	for name in "${cases[@]}"; do
+		echo "# --- $name: $(cat "$out/$name.cmd" 2>/dev/null)"
+		console "$name" | tail -n 12 | sed 's/^/# | /'
+		tail -n 5 "$out/$name.err" 2>/dev/null | sed 's/^/# err| /'
+	done
+	exit 1
+fi
+exit 0
