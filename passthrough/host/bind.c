@@ -11,6 +11,7 @@
 
 #include "passthrough/host/bind.h"
 #include "passthrough/host/host-tools.h"
+#include "passthrough/host/inuse.h"
 #include "passthrough/host/output.h"
 #include "vmm/log.h"
 
@@ -190,7 +191,7 @@ int host_bind(const struct sysfs *s, const char *bdf, const struct host_bind_opt
 	      struct host_bind_state *st)
 {
 	struct host_dev d;
-	char cur[HOST_NAME_LEN];
+	char cur[HOST_NAME_LEN], why[512];
 	int r;
 
 	memset(st, 0, sizeof(*st));
@@ -224,6 +225,13 @@ int host_bind(const struct sysfs *s, const char *bdf, const struct host_bind_opt
 		       "to another GPU, then use --force", bdf);
 		return -EBUSY;
 	}
+	if (!(o && o->force) && inuse_block(s, bdf, why, sizeof(why)) > 0) {
+		pr_err("%s is in use by the host (%s): stop using it first (umount, swapoff, "
+		       "vgchange -an), or use --force", bdf, why);
+		return -EBUSY;
+	}
+	if (inuse_net(s, bdf, why, sizeof(why)) > 0)
+		pr_warn("%s: %s: the host loses it", bdf, why);
 	if (!sysfs_exists(s, "sys/bus/pci/drivers/" HOST_VFIO_DRIVER)) {
 		pr_err("the vfio-pci driver is not loaded: run 'modprobe vfio-pci'");
 		return -ENOENT;

@@ -40,7 +40,7 @@ struct host_bind_state {
 };
 
 struct host_bind_opts {
-	bool force;     /* bind the boot VGA device anyway */
+	bool force;     /* bind the boot VGA device, or one with a mounted disk, anyway */
 	bool quiet;     /* no pr_info progress */
 };
 

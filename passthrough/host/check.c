@@ -13,6 +13,7 @@
 
 #include "passthrough/host/check.h"
 #include "passthrough/host/host-tools.h"
+#include "passthrough/host/inuse.h"
 #include "passthrough/host/pciids.h"
 #include "vmm/log.h"
 
@@ -193,6 +194,8 @@ int host_dev_facts_read(const struct sysfs *s, const char *bdf, struct host_dev_
 	if (d->rom_size < 0)
 		d->rom_size = -1;
 	d->rom_readable = sysfs_access(s, R_OK, PCI_DEVS "/%s/rom", bdf) == 0;
+	inuse_block(s, bdf, d->inuse, sizeof(d->inuse));
+	inuse_net(s, bdf, d->net_up, sizeof(d->net_up));
 	/* without CAP_SYS_ADMIN the kernel shows only the first 64 bytes */
 	r = sysfs_read_bin(s, cfg, sizeof(cfg), PCI_DEVS "/%s/config", bdf);
 	if (r > 0x100)
@@ -476,6 +479,13 @@ static void check_features(const struct host_dev_facts *d, struct check_report *
 	if (d->rebar == 1)
 		add(r, MARK_INFO, bdf, "rebar", NULL,
 		    "resizable BAR capability: the guest sees the BARs at their current sizes");
+	if (d->inuse[0])
+		add(r, MARK_WARN, bdf, "in-use", "move the host off it first (umount, swapoff, "
+		    "vgchange -an); ptvm bind refuses it until then",
+		    "in use by the host: %s", d->inuse);
+	if (d->net_up[0])
+		add(r, MARK_WARN, bdf, "net", NULL, "%s: the host loses it when the device is bound",
+		    d->net_up);
 	if (d->dev.boot_vga == 1)
 		add(r, MARK_WARN, bdf, "boot-vga",
 		    "make another GPU primary in the firmware setup, or add video=efifb:off "

@@ -45,6 +45,8 @@ struct host_dev_facts {
 	bool rom_readable;
 	int rebar;                  /* resizable BAR capability: 1, 0, -1 = config not readable */
 	int group_dev_access;       /* access(/dev/vfio/N, R|W) */
+	char inuse[512];            /* why the host needs it (a mounted disk), "" = not */
+	char net_up[256];           /* its network interfaces that are up, "" = none */
 };
 
 enum check_topic { TOPIC_SYSTEM, TOPIC_DEVICE };

@@ -332,6 +332,42 @@ static __attribute__((unused)) void fx_intel_host(const struct fixture *fx)
 	fx_file(fx, "sys/kernel/mm/hugepages/hugepages-1048576kB/free_hugepages", "2\n");
 }
 
+/*
+ * An NVMe drive at bdf (group 4) with nvme0n1 and partition nvme0n1p2 whose
+ * major:minor 259:2 is mounted at / when mounted is true; and a NIC at nic
+ * (group 6) whose interface eth0 is up.
+ */
+static __attribute__((unused)) void fx_disk_and_nic(const struct fixture *fx, const char *bdf,
+						     const char *nic, bool mounted)
+{
+	char d[256], p[320];
+
+	fx_dev(fx, bdf, 0x144d, 0xa808, 0x010802, "nvme", 4);
+	snprintf(d, sizeof(d), "sys/bus/pci/devices/%s/nvme/nvme0", bdf);
+	snprintf(p, sizeof(p), "%s/subsystem", d);
+	fx_link(fx, p, "../../../../../../class/nvme");
+	snprintf(p, sizeof(p), "%s/nvme0n1/dev", d);
+	fx_file(fx, p, "259:0\n");
+	snprintf(p, sizeof(p), "%s/nvme0n1/subsystem", d);
+	fx_link(fx, p, "../../../../../../../class/block");
+	fx_dir(fx, strcat(strcpy(p, d), "/nvme0n1/holders"));
+	snprintf(p, sizeof(p), "%s/nvme0n1/nvme0n1p2/dev", d);
+	fx_file(fx, p, "259:2\n");
+	snprintf(p, sizeof(p), "%s/nvme0n1/nvme0n1p2/subsystem", d);
+	fx_link(fx, p, "../../../../../../../../class/block");
+	/* not mounted: the root is on another disk (8:1) */
+	fx_file(fx, "proc/self/mountinfo", "22 1 %s / / rw,relatime shared:1 - ext4 "
+		"/dev/nvme0n1p2 rw\n", mounted ? "259:2" : "8:1");
+	fx_file(fx, "proc/swaps", "Filename\tType\tSize\tUsed\tPriority\n");
+
+	fx_dev(fx, nic, 0x8086, 0x10d3, 0x020000, "e1000e", 6);
+	snprintf(d, sizeof(d), "sys/bus/pci/devices/%s/net/eth0", nic);
+	snprintf(p, sizeof(p), "%s/operstate", d);
+	fx_file(fx, p, "up\n");
+	snprintf(p, sizeof(p), "%s/subsystem", d);
+	fx_link(fx, p, "../../../../../../class/net");
+}
+
 /* Redirect stdout into a temporary file (the TAP stream must stay clean). */
 struct fx_capture {
 	int fd, saved;

@@ -290,6 +290,46 @@ TEST(refusals)
 	fx_cleanup(&fx);
 }
 
+static void inuse_body(struct fixture *fx)
+{
+	struct host_bind_state st;
+	struct host_bind_opts o = { 0 };
+	char buf[64];
+
+	host_tree(fx);
+	fx_disk_and_nic(fx, "0000:04:00.0", "0000:06:00.0", true);
+	/* the root file system is on it: refused, nothing written */
+	ASSERT_EQ(host_bind(&fx->sys, "0000:04:00.0", &o, &st), -EBUSY);
+	ASSERT_STR_EQ(fx->log, "");
+	ASSERT_STR_EQ(driver_of(fx, "0000:04:00.0", buf, sizeof(buf)), "nvme");
+	/* a swap area on it, not mounted: refused too */
+	fx_file(fx, "proc/self/mountinfo", "%s", "");
+	fx_file(fx, "proc/swaps", "Filename\tType\n/dev/nvme0n1p2 partition\t1\t0\t-2\n");
+	ASSERT_EQ(host_bind(&fx->sys, "0000:04:00.0", &o, &st), -EBUSY);
+	/* an LVM volume on it */
+	fx_file(fx, "proc/swaps", "%s", "");
+	fx_dir(fx, "sys/bus/pci/devices/0000:04:00.0/nvme/nvme0/nvme0n1/holders/dm-0");
+	ASSERT_EQ(host_bind(&fx->sys, "0000:04:00.0", &o, &st), -EBUSY);
+	/* --force takes it anyway, and gives it back */
+	o.force = true;
+	ASSERT_EQ(host_bind(&fx->sys, "0000:04:00.0", &o, &st), 0);
+	ASSERT_EQ(host_restore(&st), 0);
+	ASSERT_STR_EQ(driver_of(fx, "0000:04:00.0", buf, sizeof(buf)), "nvme");
+	/* a NIC that is up is only a warning */
+	o.force = false;
+	ASSERT_EQ(host_bind(&fx->sys, "0000:06:00.0", &o, &st), 0);
+	ASSERT_EQ(host_restore(&st), 0);
+}
+
+TEST(refuse_devices_in_use)
+{
+	struct fixture fx;
+
+	fx_init(&fx);
+	inuse_body(&fx);
+	fx_cleanup(&fx);
+}
+
 static void vfio_refuses_body(struct fixture *fx)
 {
 	struct host_bind_state st;
@@ -388,6 +428,7 @@ int main(void)
 	RUN(unbind_all_or_nothing);
 	RUN(restore_exact_previous_state);
 	RUN(refusals);
+	RUN(refuse_devices_in_use);
 	RUN(vfio_probe_failure_restores);
 	RUN(managed_bind_and_restore);
 	RUN(unbind_without_record);

@@ -333,6 +333,45 @@ TEST(device_features)
 	fx_cleanup(&fx);
 }
 
+static void inuse_body(struct fixture *fx)
+{
+	struct host_facts f;
+	struct host_dev_facts d;
+	struct check_report r = { 0 };
+	const struct check_item *it;
+
+	fx_intel_host(fx);
+	fx_disk_and_nic(fx, "0000:04:00.0", "0000:06:00.0", true);
+	host_facts_read(&fx->sys, 0, &f);
+	ASSERT_EQ(host_dev_facts_read(&fx->sys, "0000:04:00.0", &d), 0);
+	ASSERT_STR_EQ(d.inuse, "nvme0n1p2 is mounted at /");
+	ASSERT_STR_EQ(d.net_up, "");
+	check_device(&f, &d, &r);
+	host_dev_facts_free(&d);
+	it = find(&r, "in-use");
+	ASSERT_TRUE(it);
+	ASSERT_EQ(it->mark, MARK_WARN);
+	ASSERT_STR_CONTAINS(it->fix, "umount");
+	ASSERT_EQ(host_dev_facts_read(&fx->sys, "0000:06:00.0", &d), 0);
+	ASSERT_STR_EQ(d.inuse, "");
+	ASSERT_STR_EQ(d.net_up, "network interface eth0 is up");
+	host_dev_facts_free(&d);
+	/* not mounted: nothing to say */
+	fx_disk_and_nic(fx, "0000:04:00.0", "0000:06:00.0", false);
+	ASSERT_EQ(host_dev_facts_read(&fx->sys, "0000:04:00.0", &d), 0);
+	ASSERT_STR_EQ(d.inuse, "");
+	host_dev_facts_free(&d);
+}
+
+TEST(device_in_use_by_host)
+{
+	struct fixture fx;
+
+	fx_init(&fx);
+	inuse_body(&fx);
+	fx_cleanup(&fx);
+}
+
 TEST(ext_cap_walk)
 {
 	static uint8_t cfg[4096];
@@ -388,6 +427,7 @@ int main(void)
 	RUN(memlock_against_memory);
 	RUN(hugepages);
 	RUN(device_features);
+	RUN(device_in_use_by_host);
 	RUN(ext_cap_walk);
 	RUN(cmdline_words);
 	RUN(bad_arguments);
