@@ -137,10 +137,12 @@ bool bus_dispatch(struct bus *b, enum bus_space s, struct bus_access *a)
 	struct bus_region *r = bus_find(b, s, a->addr);
 
 	if (r) {
+		r->accesses++;
 		a->offset = a->addr - r->base;
 		r->access(r->opaque, a);
 		return true;
 	}
+	b->unclaimed[s]++;
 	if (!a->is_write)
 		memset(a->data, 0xff, a->len);
 	if (b->trace_unhandled) {
@@ -152,4 +154,24 @@ bool bus_dispatch(struct bus *b, enum bus_space s, struct bus_access *a)
 			a->is_write ? " value " : " -> ", (unsigned long long)v);
 	}
 	return false;
+}
+
+// Print every region that was accessed, with its count.
+void bus_print_stats(struct bus *b)
+{
+	for (int s = 0; s < BUS_NR_SPACES; s++) {
+		struct bus_map *m = &b->maps[s];
+
+		for (size_t i = 0; i < m->nr; i++) {
+			struct bus_region *r = m->regions[i];
+
+			if (r->accesses)
+				pr_err("stats: %s %s 0x%llx+0x%llx: %llu accesses", space_names[s], r->name,
+				       (unsigned long long)r->base, (unsigned long long)r->size,
+				       (unsigned long long)r->accesses);
+		}
+		if (b->unclaimed[s])
+			pr_err("stats: %s unclaimed: %llu accesses", space_names[s],
+			       (unsigned long long)b->unclaimed[s]);
+	}
 }

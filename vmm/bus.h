@@ -32,6 +32,7 @@ struct bus_region {
 	u64 base, size;
 	bus_access_fn *access;
 	void *opaque;
+	u64 accesses; /* counted by bus_dispatch (for --stats) */
 };
 
 struct bus_map {
@@ -42,6 +43,7 @@ struct bus_map {
 struct bus {
 	struct bus_map maps[BUS_NR_SPACES];
 	bool trace_unhandled; /* log every unclaimed access (--trace-unhandled) */
+	u64 unclaimed[BUS_NR_SPACES]; /* accesses no region took */
 };
 
 void bus_init(struct bus *b);
@@ -52,6 +54,8 @@ void bus_unregister(struct bus *b, struct bus_region *r);
 /* Move a registered region to new_base (BAR reprogramming); on -EEXIST it stays put. */
 int bus_move(struct bus *b, struct bus_region *r, u64 new_base);
 struct bus_region *bus_find(struct bus *b, enum bus_space s, u64 addr);
+/* Print every region that was accessed, with its count (--stats). */
+void bus_print_stats(struct bus *b);
 /* Returns false if unclaimed: reads are filled with 0xff, writes dropped. */
 bool bus_dispatch(struct bus *b, enum bus_space s, struct bus_access *a);
 

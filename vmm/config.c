@@ -393,6 +393,13 @@ static int opt_trace(struct parse_ctx *p, const char *opt, char *val)
 	return 0;
 }
 
+/* --stats (a flag) */
+static int opt_stats(struct parse_ctx *p, const char *opt, char *val)
+{
+	p->c->stats = true;
+	return 0;
+}
+
 /* addr=SLOT[.FN] in hex as QEMU writes it: slot 1..0x1f (0 is the host bridge), fn 0..7 */
 static int parse_dev_addr(struct parse_ctx *p, const char *opt, const struct tok *v,
 			  struct vfio_dev_config *d)
@@ -534,6 +541,7 @@ static const struct run_option run_options[] = {
 	{ "--debug-exit-port", "PORT|off", opt_debug_exit },
 	{ "--on-reboot", "restart|exit", opt_on_reboot },
 	{ "--trace-unhandled", NULL, opt_trace },
+	{ "--stats", NULL, opt_stats },
 };
 
 // Defaults: 512M, 1 vCPU, serial on stdio, debug exit at 0xf4, reboot restarts.
@@ -665,6 +673,8 @@ void config_print_run_help(void)
 "  --on-reboot restart|exit\n"
 "                       what a guest reboot does (default restart)\n"
 "  --trace-unhandled    log guest accesses to unclaimed ports and MMIO\n"
+"  --stats              at exit, print how often the guest exited to ptvm, per\n"
+"                       vCPU and per device region\n"
 "  -h, --help           this text\n"
 "\n"
 "Exit status: 0 when the guest powers off (or reboots with --on-reboot exit);\n"

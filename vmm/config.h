@@ -39,6 +39,7 @@ struct vm_config {
 	int debug_exit_port;    /* --debug-exit-port PORT|off, default 0xf4; -1 = off */
 	enum on_reboot on_reboot;
 	bool trace_unhandled;
+	bool stats;            /* --stats: exit counts at the end */
 	struct vfio_dev_config devices[CONFIG_MAX_DEVICES];
 	int nr_devices;
 	/* firmware boot (issue 5): NULL = direct kernel boot */

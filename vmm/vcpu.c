@@ -356,12 +356,15 @@ static void *vcpu_thread(void *arg)
 		}
 		switch (run->exit_reason) {
 		case KVM_EXIT_IO:
+			v->exits_io++;
 			handle_io(v);
 			break;
 		case KVM_EXIT_MMIO:
+			v->exits_mmio++;
 			handle_mmio(v);
 			break;
 		case KVM_EXIT_INTR:
+			v->exits_other++;
 			break;
 		case KVM_EXIT_HLT:
 			/* only without an in-kernel LAPIC; ours has one */
@@ -428,14 +431,37 @@ void vcpu_kick_all(struct vm *vm)
 	}
 }
 
-// Join and free every vCPU.
-void vcpus_destroy(struct vm *vm)
+// Print each vCPU's exit counts.
+void vcpus_print_stats(struct vm *vm)
+{
+	for (int i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		pr_err("stats: vCPU %d exits: io %llu mmio %llu other %llu", i,
+		       (unsigned long long)v->exits_io, (unsigned long long)v->exits_mmio,
+		       (unsigned long long)v->exits_other);
+	}
+}
+
+// Wait for every vCPU thread to end (after vm_stop).
+void vcpus_join(struct vm *vm)
 {
 	for (int i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 
 		if (v->started)
 			pthread_join(v->thread, NULL);
+		v->started = false;
+	}
+}
+
+// Join and free every vCPU.
+void vcpus_destroy(struct vm *vm)
+{
+	vcpus_join(vm);
+	for (int i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
 		if (v->run)
 			munmap(v->run, (size_t)vm->vcpu_mmap_size);
 		if (v->fd >= 0)

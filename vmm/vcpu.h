@@ -21,6 +21,8 @@ struct vcpu {
 	struct kvm_run *run;
 	pthread_t thread;
 	bool started;
+	/* exits to ptvm, for --stats (written by this vCPU's thread only) */
+	u64 exits_io, exits_mmio, exits_other;
 };
 
 /* Where the boot vCPU starts (direct Linux boot). */
@@ -41,6 +43,10 @@ int vcpu_setup_reset(struct vm *vm);
 int vcpus_start(struct vm *vm);
 /* Kick all vCPUs out of KVM_RUN (they stop if the VM is stopping). */
 void vcpu_kick_all(struct vm *vm);
+/* Print each vCPU's exit counts (--stats; after the threads ended). */
+void vcpus_print_stats(struct vm *vm);
+/* Wait for the threads to end (call vm_stop first). */
+void vcpus_join(struct vm *vm);
 /* Join the threads and close the vCPUs. */
 void vcpus_destroy(struct vm *vm);
 

@@ -199,6 +199,9 @@ TEST(on_reboot_and_trace)
 	ASSERT_EQ(PARSE("--kernel", "k", "--on-reboot", "exit", "--trace-unhandled"), 0);
 	ASSERT_EQ(C.on_reboot, ON_REBOOT_EXIT);
 	ASSERT_TRUE(C.trace_unhandled);
+	ASSERT_FALSE(C.stats);
+	ASSERT_EQ(PARSE("--kernel", "k", "--stats"), 0);
+	ASSERT_TRUE(C.stats);
 	ASSERT_EQ(PARSE("--kernel", "k", "--on-reboot=restart"), 0);
 	ASSERT_EQ(C.on_reboot, ON_REBOOT_RESTART);
 	PARSE_ERR("--on-reboot: bad value 'halt': give restart or exit", "--kernel", "k",
@@ -396,7 +399,7 @@ TEST(help_lists_every_option)
 		"--device vfio,host=BDF[,addr=SLOT[.FN]][,rombar=on|off][,romfile=PATH]",
 		"[,multifunction=on|off][,x-vga=on|off][,managed=on|off]",
 		"--serial stdio|file:PATH|none", "--debugcon file:PATH", "--debug-exit-port PORT|off",
-		"--on-reboot restart|exit", "--trace-unhandled", "-h, --help",
+		"--on-reboot restart|exit", "--trace-unhandled", "--stats", "-h, --help",
 		"(default 512M), at least 64M", "1 to 64 (default 1)", "up\n                       to 16 devices",
 		"(default 0xf4)", "(default restart)", "(default stdio)", "console=ttyS0",
 		"Exit status:",
