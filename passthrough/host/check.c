@@ -643,6 +643,7 @@ static void print_json(FILE *f, const struct check_report *rep,
 		fprintf(f, ", \"viable\": %s", d->dev.group >= 0 &&
 			host_group_verdict(&d->group) != GROUP_NOT_VIABLE ? "true" : "false");
 		json_kv_str(f, false, "reset_methods", d->reset_method);
+		json_kv_str(f, false, "in_use", d->inuse);
 		fprintf(f, ", \"rom_size\": %ld, \"resizable_bar\": %d, \"boot_vga\": %d",
 			d->rom_size < 0 ? 0 : d->rom_size, d->rebar, d->dev.boot_vga);
 		fprintf(f, ", \"members\": [");
