@@ -135,6 +135,7 @@ static uint64_t read_hugepages(const struct sysfs *s)
 	return total;
 }
 
+// Only reads; missing files leave the zero/unknown defaults.
 int host_facts_read(const struct sysfs *s, uint64_t memory, struct host_facts *f)
 {
 	char buf[8];
@@ -167,6 +168,7 @@ int host_facts_read(const struct sysfs *s, uint64_t memory, struct host_facts *f
 	return 0;
 }
 
+// A missing device is not an error: exists stays false and check says so.
 int host_dev_facts_read(const struct sysfs *s, const char *bdf, struct host_dev_facts *d)
 {
 	uint8_t cfg[4096];
@@ -203,6 +205,7 @@ int host_dev_facts_read(const struct sysfs *s, const char *bdf, struct host_dev_
 	return 0;
 }
 
+// Free the group members read with the device.
 void host_dev_facts_free(struct host_dev_facts *d)
 {
 	host_group_free(&d->group);
@@ -400,6 +403,7 @@ static void check_hugepages(const struct host_facts *f, struct check_report *r)
 	    size_str(f->hugepages_free, a, sizeof(a)));
 }
 
+// System-wide checks in the order people fix them: IOMMU first.
 void check_system(const struct host_facts *f, bool devices_given, struct check_report *r)
 {
 	check_iommu(f, r);
@@ -493,6 +497,7 @@ static void check_features(const struct host_dev_facts *d, struct check_report *
 		    "this is the boot VGA device: the host console is on it");
 }
 
+// Per device: existence, group, driver, then what only warns.
 void check_device(const struct host_facts *f, const struct host_dev_facts *d,
 		  struct check_report *r)
 {
@@ -662,6 +667,7 @@ static void print_json(FILE *f, const struct check_report *rep,
 	fprintf(f, "]}\n");
 }
 
+// ptvm check: facts, verdicts, output; exit 1 if anything FAILed.
 int cmd_check(int argc, char **argv)
 {
 	struct host_opts o;

@@ -271,6 +271,7 @@ static void group_rows(struct out_table *t, const struct host_group *g, const st
 	}
 }
 
+// ptvm groups: one table (or JSON) of every group; exit 1 when there are none.
 int cmd_groups(int argc, char **argv)
 {
 	static const char *const heads[] = { "GROUP", "ADDRESS", "CLASS", "DEVICE", "DRIVER",

@@ -7,6 +7,7 @@
 #include "passthrough/host/host-tools.h"
 #include "vmm/log.h"
 
+// Decimal number with an optional K/M/G/T (binary) suffix, "iB"/"B" allowed.
 int host_parse_size(const char *s, uint64_t *out)
 {
 	unsigned long long v;
@@ -59,6 +60,7 @@ static bool is_opt(const char *arg, const char *name)
 	return !strncmp(arg, name, nl) && (arg[nl] == '\0' || arg[nl] == '=');
 }
 
+// One pass over argv; options a command does not accept are errors.
 int host_opts_parse(struct host_opts *o, int argc, char **argv, unsigned int accept,
 		    const char *usage)
 {

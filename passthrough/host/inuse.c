@@ -169,11 +169,13 @@ static int walk_device(const struct sysfs *s, const char *bdf, enum inuse_kind k
 	return w.found;
 }
 
+// Mounted, swapped or held block devices on the device.
 int inuse_block(const struct sysfs *s, const char *bdf, char *why, size_t len)
 {
 	return walk_device(s, bdf, KIND_BLOCK, why, len);
 }
 
+// Network interfaces on the device whose operstate is up.
 int inuse_net(const struct sysfs *s, const char *bdf, char *why, size_t len)
 {
 	return walk_device(s, bdf, KIND_NET, why, len);
