@@ -21,6 +21,8 @@
  *   beyond      the most seen of: all Rss in smaps minus guest RAM's, i.e.
  *               the VMM's own memory (binary, libraries, heap, stacks);
  *               without -g, all of it
+ *   beyond_init the same at the moment the marker arrived (steady state;
+ *               -1 if the marker never came)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -41,6 +43,7 @@ struct mem_sample {
 	long hwm, rss, anon, file, shmem; /* status values at the max-VmRSS sample */
 	long last_hwm;
 	long guest_ram, beyond;           /* maxima over the smaps samples */
+	long beyond_init;                 /* beyond at the marker, -1 if not seen */
 	bool have_status, have_smaps;
 };
 
@@ -126,8 +129,11 @@ static void sample_status(pid_t pid, struct mem_sample *s)
 	free(buf);
 }
 
-/* Sample /proc/PID/smaps: Rss of guest RAM (mappings >= guest_kib) and the rest. */
-static void sample_smaps(pid_t pid, long guest_kib, struct mem_sample *s)
+/*
+ * Sample /proc/PID/smaps: Rss of guest RAM (mappings >= guest_kib) and the
+ * rest; at_marker also records the rest as beyond_init.
+ */
+static void sample_smaps(pid_t pid, long guest_kib, bool at_marker, struct mem_sample *s)
 {
 	char *buf = read_proc(pid, "smaps"), *line, *save = NULL;
 	unsigned long start, end, cur_size = 0;
@@ -153,6 +159,8 @@ static void sample_smaps(pid_t pid, long guest_kib, struct mem_sample *s)
 	free(buf);
 	if (total <= 0)
 		return; /* the process is gone */
+	if (at_marker)
+		s->beyond_init = total - ram;
 	if (!s->have_smaps || total - ram > s->beyond)
 		s->beyond = total - ram;
 	if (!s->have_smaps || ram > s->guest_ram)
@@ -196,7 +204,7 @@ int main(int argc, char **argv)
 	const char *marker = "PTVM-L3: init reached", *console = NULL;
 	double timeout_s = 300, marker_ms = -1, exit_ms;
 	long guest_kib = 0;
-	struct mem_sample s = { 0 };
+	struct mem_sample s = { .beyond_init = -1 };
 	struct timespec t0, next_smaps = { 0 };
 	char line[4096];
 	size_t line_len = 0;
@@ -257,7 +265,7 @@ int main(int argc, char **argv)
 
 				if (marker_ms < 0 && strstr(line, marker)) {
 					marker_ms = now;
-					sample_smaps(pid, guest_kib, &s);
+					sample_smaps(pid, guest_kib, true, &s);
 				}
 				if (con)
 					fprintf(con, "%10.1f %s\n", now, line);
@@ -266,7 +274,7 @@ int main(int argc, char **argv)
 		}
 		sample_status(pid, &s);
 		if (ms_since(&next_smaps) >= 0) {
-			sample_smaps(pid, guest_kib, &s);
+			sample_smaps(pid, guest_kib, false, &s);
 			clock_gettime(CLOCK_MONOTONIC, &next_smaps);
 			next_smaps.tv_nsec += 250 * 1000000L;
 			if (next_smaps.tv_nsec >= 1000000000L) {
@@ -293,8 +301,9 @@ int main(int argc, char **argv)
 		printf("status=%d", WEXITSTATUS(wstatus));
 	else
 		printf("status=%d", 128 + WTERMSIG(wstatus));
-	printf(" marker_ms=%.1f exit_ms=%.1f maxrss=%ld hwm=%ld rss=%ld anon=%ld file=%ld shmem=%ld guest_ram=%ld beyond=%ld\n",
+	printf(" marker_ms=%.1f exit_ms=%.1f maxrss=%ld hwm=%ld rss=%ld anon=%ld file=%ld shmem=%ld guest_ram=%ld beyond=%ld beyond_init=%ld\n",
 	       marker_ms, exit_ms, ru.ru_maxrss, s.last_hwm, s.rss, s.anon, s.file, s.shmem,
-	       s.have_smaps && guest_kib ? s.guest_ram : -1, s.have_smaps ? s.beyond : -1);
+	       s.have_smaps && guest_kib ? s.guest_ram : -1, s.have_smaps ? s.beyond : -1,
+	       s.beyond_init);
 	return 0;
 }
