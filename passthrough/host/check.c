@@ -690,6 +690,8 @@ int cmd_check(int argc, char **argv)
 		return 1;
 	}
 	pciids_load(&ids, &o.sys);
+	if (!ids.data && o.nr_bdfs && !o.json)
+		pr_warn("no pci.ids: device names are missing; fix: sudo apt-get install pci.ids");
 	host_facts_read(&o.sys, o.memory, &f);
 	check_system(&f, o.nr_bdfs > 0, rep);
 	for (int i = 0; i < o.nr_bdfs; i++) {
