@@ -720,18 +720,14 @@ static void cfg_write(struct pci_dev *d, u16 off, int len, u32 val)
 static int rom_setup(struct vfio_pci *v)
 {
 	const struct vdev_region *r = &v->dev.regions[VFIO_PCI_ROM_REGION_INDEX];
-	char err[384], msg[160];
+	char msg[160];
 	u8 *buf;
 	int ret;
 
 	if (!v->cfg->rombar)
 		return 0;
 	if (v->cfg->romfile) {
-		ret = vrom_load_file(&v->rom, v->cfg->romfile, err, sizeof(err));
-		if (ret) {
-			pr_err("%s: %s", v->name, err);
-			return ret;
-		}
+		/* loaded in passthrough_init's first phase */
 	} else {
 		if (!r->size || r->size > 16 * MiB)
 			return 0; /* no ROM: tolerated, the ROM BAR reads 0 */
@@ -981,7 +977,7 @@ int passthrough_init(struct vm *vm, struct pci_bus *bus, struct passthrough **ou
 		order[i] = &cfg->devices[i];
 	qsort(order, cfg->nr_devices, sizeof(order[0]), cfg_order);
 
-	/* 1. sysfs checks before anything is opened (managed=on binds first) */
+	/* 1. sysfs checks and romfile= before anything is opened (managed=on binds first) */
 	for (int i = 0; i < cfg->nr_devices; i++) {
 		struct vfio_pci *v = calloc(1, sizeof(*v));
 
@@ -1004,6 +1000,13 @@ int passthrough_init(struct vm *vm, struct pci_bus *bus, struct passthrough **ou
 		if (ret) {
 			pr_err("%s", err);
 			goto fail;
+		}
+		if (v->cfg->rombar && v->cfg->romfile) {
+			ret = vrom_load_file(&v->rom, v->cfg->romfile, err, sizeof(err));
+			if (ret) {
+				pr_err("%s: %s", v->name, err);
+				goto fail;
+			}
 		}
 	}
 
