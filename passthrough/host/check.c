@@ -172,6 +172,7 @@ int host_facts_read(const struct sysfs *s, uint64_t memory, struct host_facts *f
 int host_dev_facts_read(const struct sysfs *s, const char *bdf, struct host_dev_facts *d)
 {
 	uint8_t cfg[4096];
+	char state[512];
 	int r;
 
 	memset(d, 0, sizeof(*d));
@@ -196,6 +197,13 @@ int host_dev_facts_read(const struct sysfs *s, const char *bdf, struct host_dev_
 	if (d->rom_size < 0)
 		d->rom_size = -1;
 	d->rom_readable = sysfs_access(s, R_OK, PCI_DEVS "/%s/rom", bdf) == 0;
+	if (sysfs_read(s, state, sizeof(state), "run/ptvm/%s", bdf) >= 0) {
+		char *drv = strstr(state, "\ndriver=");
+
+		d->has_state = true;
+		if (drv)
+			sscanf(drv + 8, "%63[^\n]", d->bound_from);
+	}
 	inuse_block(s, bdf, d->inuse, sizeof(d->inuse));
 	inuse_net(s, bdf, d->net_up, sizeof(d->net_up));
 	/* without CAP_SYS_ADMIN the kernel shows only the first 64 bytes */
@@ -519,7 +527,11 @@ void check_device(const struct host_facts *f, const struct host_dev_facts *d,
 		    "turn the IOMMU on (see the iommu line above)", "no IOMMU group");
 		return;
 	}
-	if (host_driver_kind(d->dev.driver) == DRV_VFIO) {
+	if (host_driver_kind(d->dev.driver) == DRV_VFIO && d->has_state) {
+		add(r, MARK_OK, bdf, "driver", NULL, "bound to %s by ptvm (was on %s; "
+		    "'ptvm unbind %s' gives it back)", d->dev.driver,
+		    d->bound_from[0] ? d->bound_from : "no driver", bdf);
+	} else if (host_driver_kind(d->dev.driver) == DRV_VFIO) {
 		add(r, MARK_OK, bdf, "driver", NULL, "bound to %s", d->dev.driver);
 	} else {
 		bool others = host_group_blockers(&d->group, NULL, 0) >

@@ -47,6 +47,8 @@ struct host_dev_facts {
 	int group_dev_access;       /* access(/dev/vfio/N, R|W) */
 	char inuse[512];            /* why the host needs it (a mounted disk), "" = not */
 	char net_up[256];           /* its network interfaces that are up, "" = none */
+	bool has_state;             /* /run/ptvm/BDF exists: ptvm bound it */
+	char bound_from[64];        /* the driver recorded there, "" = none */
 };
 
 enum check_topic { TOPIC_SYSTEM, TOPIC_DEVICE };

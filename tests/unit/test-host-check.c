@@ -143,6 +143,12 @@ static void host_driver_body(struct fixture *fx)
 	/* the device alone blocks its group: binding it is the whole fix */
 	ASSERT_STR_CONTAINS(out, "IOMMU group 3: no other device in it blocks VFIO");
 	ASSERT_STR_CONTAINS(out, "1 problem:");
+	/* after ptvm bind: the record of the old driver shows */
+	fx_set_driver(fx, "0000:03:00.0", "vfio-pci");
+	fx_file(fx, "run/ptvm/0000:03:00.0", "# ptvm bind\nbdf=0000:03:00.0\ndriver=e1000e\noverride=\n");
+	ASSERT_EQ(run_check(fx, "0000:03:00.0", NULL, NULL), 0);
+	ASSERT_STR_CONTAINS(out, "ok    bound to vfio-pci by ptvm (was on e1000e; 'ptvm unbind "
+			    "0000:03:00.0' gives it back)\n");
 }
 
 TEST(device_on_host_driver)
