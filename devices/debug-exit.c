@@ -12,6 +12,7 @@ struct debug_exit {
 	struct bus_region region;
 };
 
+// Exit status for a write: V & 0xff.
 int debug_exit_status(const u8 *data, u32 len)
 {
 	/* V & 0xff is the low byte of the little-endian value, whatever len is */
@@ -30,6 +31,7 @@ static void debug_exit_access(void *opaque, struct bus_access *a)
 	vm_stop(d->vm, VM_STOP_EXIT, debug_exit_status(a->data, a->len));
 }
 
+// Register the one-byte port.
 struct debug_exit *debug_exit_create(struct vm *vm, u16 port)
 {
 	struct debug_exit *d = calloc(1, sizeof(*d));
@@ -54,6 +56,7 @@ struct debug_exit *debug_exit_create(struct vm *vm, u16 port)
 	return d;
 }
 
+// Unregister the port.
 void debug_exit_destroy(struct debug_exit *d)
 {
 	if (!d)

@@ -57,6 +57,7 @@ static void debugcon_access(void *opaque, struct bus_access *a)
 		debugcon_flush(d);
 }
 
+// Register the port; bytes go to fd.
 struct debugcon *debugcon_create(struct vm *vm, u16 port, int fd)
 {
 	struct debugcon *d = calloc(1, sizeof(*d));
@@ -81,6 +82,7 @@ struct debugcon *debugcon_create(struct vm *vm, u16 port, int fd)
 	return d;
 }
 
+// Flush the partial line and unregister.
 void debugcon_destroy(struct debugcon *d)
 {
 	if (!d)

@@ -55,6 +55,7 @@ static void i8042_put(struct i8042_regs *r, u8 byte, bool aux, bool timeout)
 		r->status |= I8042_STR_TIMEOUT;
 }
 
+// IRQ lines asserted: a full output buffer whose port has interrupts on.
 unsigned int i8042_regs_irq(const struct i8042_regs *r)
 {
 	if (!(r->status & I8042_STR_OBF))
@@ -64,6 +65,7 @@ unsigned int i8042_regs_irq(const struct i8042_regs *r)
 	return (r->ctr & I8042_CTR_KBDINT) ? I8042_IRQ_LINE_KBD : 0;
 }
 
+// Status (0x64) or output buffer (0x60); reading data empties the buffer.
 u8 i8042_regs_read(struct i8042_regs *r, bool cmd_port)
 {
 	if (cmd_port)
@@ -155,6 +157,7 @@ static enum i8042_action i8042_command(struct i8042_regs *r, u8 cmd)
 	return I8042_ACT_NONE;
 }
 
+// A command (0x64) or data byte (0x60); returns I8042_ACT_RESET for a reset.
 enum i8042_action i8042_regs_write(struct i8042_regs *r, bool cmd_port, u8 val)
 {
 	u8 cmd = r->pending;
@@ -211,6 +214,7 @@ static void i8042_access(void *opaque, struct bus_access *a)
 	i8042_update_irq(k);
 }
 
+// Register ports 0x60 and 0x64.
 struct i8042 *i8042_create(struct vm *vm)
 {
 	struct i8042 *k = calloc(1, sizeof(*k));
@@ -244,6 +248,7 @@ err:
 	return NULL;
 }
 
+// Unregister both ports.
 void i8042_destroy(struct i8042 *k)
 {
 	if (!k)

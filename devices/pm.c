@@ -21,6 +21,7 @@ void pm_regs_init(struct pm_regs *r, u64 now_ns)
 	r->timer_base_ns = now_ns;
 }
 
+// 24-bit PM timer value: 3.579545 MHz ticks since timer_base_ns.
 u32 pm_timer_read(const struct pm_regs *r, u64 now_ns)
 {
 	u64 ns = now_ns - r->timer_base_ns;
@@ -31,6 +32,7 @@ u32 pm_timer_read(const struct pm_regs *r, u64 now_ns)
 	return (u32)(ticks & PM_TIMER_MASK);
 }
 
+// SLP_TYP of a PM1_CNT value, -1 unless SLP_EN is set.
 int pm_cnt_sleep_type(u16 cnt)
 {
 	if (!(cnt & PM1_CNT_SLP_EN))
@@ -38,6 +40,7 @@ int pm_cnt_sleep_type(u16 cnt)
 	return (cnt & PM1_CNT_SLP_TYP_MASK) >> PM1_CNT_SLP_TYP_SHIFT;
 }
 
+// SCI level: an enabled PM1 or GPE0 status bit is set.
 bool pm_regs_sci(const struct pm_regs *r)
 {
 	if (r->pm1_sts & r->pm1_en)
@@ -48,6 +51,7 @@ bool pm_regs_sci(const struct pm_regs *r)
 	return false;
 }
 
+// One byte of the PM block.
 u8 pm_regs_read(const struct pm_regs *r, unsigned int off, u64 now_ns)
 {
 	unsigned int shift = (off & 1) * 8;
@@ -67,6 +71,7 @@ u8 pm_regs_read(const struct pm_regs *r, unsigned int off, u64 now_ns)
 	return 0xff; /* holes in the block read as unclaimed ports */
 }
 
+// One byte written to the PM block; returns what the machine must do.
 enum pm_action pm_regs_write(struct pm_regs *r, unsigned int off, u8 val)
 {
 	unsigned int shift = (off & 1) * 8;
@@ -97,6 +102,7 @@ enum pm_action pm_regs_write(struct pm_regs *r, unsigned int off, u8 val)
 	return PM_ACT_NONE;
 }
 
+// RST_CNT write: bit 2 asks for a reset.
 enum pm_action pm_rst_cnt_write(struct pm_regs *r, u8 val)
 {
 	r->rst_cnt = val & 0x0e;
@@ -194,6 +200,7 @@ static void pm_reset_access(void *opaque, struct bus_access *a)
 	pm_act(pm, pm_rst_cnt_write(&pm->regs, a->data[0]));
 }
 
+// Register the PM block and RST_CNT.
 struct pm *pm_create(struct vm *vm)
 {
 	struct pm *pm = calloc(1, sizeof(*pm));
@@ -231,6 +238,7 @@ struct pm *pm_create(struct vm *vm)
 	return pm;
 }
 
+// Set PWRBTN_STS and update the SCI (from any thread).
 void pm_power_button(struct pm *pm)
 {
 	vm_lock(pm->vm);
@@ -239,6 +247,7 @@ void pm_power_button(struct pm *pm)
 	vm_unlock(pm->vm);
 }
 
+// Unregister both regions.
 void pm_destroy(struct pm *pm)
 {
 	if (!pm)

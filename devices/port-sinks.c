@@ -19,6 +19,7 @@ static void port_sinks_access(void *opaque, struct bus_access *a)
 		memset(a->data, 0xff, a->len);
 }
 
+// Register 0x80 and 0xED.
 struct port_sinks *port_sinks_create(struct vm *vm)
 {
 	struct port_sinks *p = calloc(1, sizeof(*p));
@@ -51,6 +52,7 @@ err:
 	return NULL;
 }
 
+// Unregister both ports.
 void port_sinks_destroy(struct port_sinks *p)
 {
 	if (!p)

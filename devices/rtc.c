@@ -27,6 +27,7 @@ static s64 rtc_fdiv(s64 a, s64 b)
 	return (a % b && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
+// Binary value to register encoding: BCD unless register B says binary.
 u8 rtc_to_reg(u8 regb, unsigned int val)
 {
 	if (regb & RTC_B_DM_BINARY)
@@ -34,6 +35,7 @@ u8 rtc_to_reg(u8 regb, unsigned int val)
 	return (u8)(((val / 10) << 4) | (val % 10));
 }
 
+// Register encoding to binary value.
 unsigned int rtc_from_reg(u8 regb, u8 val)
 {
 	if (regb & RTC_B_DM_BINARY)
@@ -41,6 +43,7 @@ unsigned int rtc_from_reg(u8 regb, u8 val)
 	return (val >> 4) * 10 + (val & 0x0f);
 }
 
+// Hour 0-23 to register value, 12-hour mode with bit 7 = PM.
 u8 rtc_hour_to_reg(u8 regb, unsigned int hour)
 {
 	unsigned int h12;
@@ -51,6 +54,7 @@ u8 rtc_hour_to_reg(u8 regb, unsigned int hour)
 	return rtc_to_reg(regb, h12) | (hour >= 12 ? 0x80 : 0);
 }
 
+// Register value to hour 0-23.
 unsigned int rtc_hour_from_reg(u8 regb, u8 val)
 {
 	unsigned int h;
@@ -152,6 +156,7 @@ static void rtc_put16(struct rtc_state *c, u8 reg, u64 val)
 	c->ram[reg + 1] = (u8)(val >> 8);
 }
 
+// Power-on registers and the CMOS memory-size bytes for layout l.
 void rtc_state_init(struct rtc_state *c, const struct layout *l, int nr_cpus, s64 now_ns)
 {
 	u64 ext = 0, m16 = 0, high = l->high_ram_size / (64 * KiB);
@@ -231,6 +236,7 @@ static bool rtc_update_irqf(struct rtc_state *c)
 	return c->ram[RTC_REG_C] & RTC_C_IRQF;
 }
 
+// Latch update/alarm/periodic flags for the time since the last scan.
 bool rtc_tick(struct rtc_state *c, s64 now_ns)
 {
 	s64 g_last = c->last_ns + c->offset_ns, g_now = now_ns + c->offset_ns;
@@ -260,6 +266,7 @@ bool rtc_tick(struct rtc_state *c, s64 now_ns)
 	return rtc_update_irqf(c);
 }
 
+// When the next enabled event is due, in host time; -1 if none.
 s64 rtc_next_event(const struct rtc_state *c, s64 now_ns)
 {
 	u8 b = c->ram[RTC_REG_B];
@@ -282,6 +289,7 @@ s64 rtc_next_event(const struct rtc_state *c, s64 now_ns)
 	return next < 0 ? -1 : next - c->offset_ns;
 }
 
+// Guest read of register reg (time computed at now_ns).
 u8 rtc_state_read(struct rtc_state *c, u8 reg, s64 now_ns)
 {
 	struct tm tm;
@@ -316,6 +324,7 @@ u8 rtc_state_read(struct rtc_state *c, u8 reg, s64 now_ns)
 	}
 }
 
+// Guest write of register reg: time setting, control registers, NVRAM.
 void rtc_state_write(struct rtc_state *c, u8 reg, u8 val, s64 now_ns)
 {
 	u8 old;
@@ -454,6 +463,7 @@ static void *rtc_thread(void *arg)
 	return NULL;
 }
 
+// Register ports 0x70-0x71 and start the interrupt thread.
 struct rtc *rtc_create(struct vm *vm, const struct layout *l, int nr_cpus, bool localtime)
 {
 	struct rtc *rtc = calloc(1, sizeof(*rtc));
@@ -493,6 +503,7 @@ err:
 	return NULL;
 }
 
+// Stop the thread and unregister.
 void rtc_destroy(struct rtc *rtc)
 {
 	if (!rtc)

@@ -50,6 +50,7 @@ static void uart_rx_clear(struct serial_uart *u)
 	u->rx_count = 0;
 }
 
+// Free receive capacity; 0 in loopback, where the line is disconnected.
 unsigned int serial_uart_rx_room(const struct serial_uart *u)
 {
 	if (u->mcr & SERIAL_MCR_LOOP)
@@ -69,6 +70,7 @@ static bool uart_rx_push(struct serial_uart *u, u8 byte)
 	return true;
 }
 
+// A byte from the host line; ignored in loopback.
 bool serial_uart_receive(struct serial_uart *u, u8 byte)
 {
 	if (u->mcr & SERIAL_MCR_LOOP)
@@ -89,6 +91,7 @@ static u8 uart_rx_pop(struct serial_uart *u)
 	return b;
 }
 
+// The highest-priority pending interrupt, as IIR encodes it.
 u8 serial_uart_iir(const struct serial_uart *u)
 {
 	u8 fifo = (u->fcr & SERIAL_FCR_ENABLE) ? SERIAL_IIR_FIFO : 0;
@@ -110,6 +113,7 @@ u8 serial_uart_iir(const struct serial_uart *u)
 	return fifo | SERIAL_IIR_NO_INT;
 }
 
+// The IRQ pin: pending interrupt gated by OUT2, as on a PC.
 bool serial_uart_irq(const struct serial_uart *u)
 {
 	return !(serial_uart_iir(u) & SERIAL_IIR_NO_INT) && (u->mcr & SERIAL_MCR_OUT2);
@@ -149,6 +153,7 @@ static void uart_update_msr(struct serial_uart *u)
 	u->msr = (u->msr & SERIAL_MSR_DELTAS) | now;
 }
 
+// Guest register read, with the read side effects of RBR, IIR, LSR and MSR.
 u8 serial_uart_read(struct serial_uart *u, unsigned int off)
 {
 	bool dlab = u->lcr & SERIAL_LCR_DLAB;
@@ -200,6 +205,7 @@ static void uart_write_fcr(struct serial_uart *u, u8 val)
 	u->fcr = fcr;
 }
 
+// Guest register write; returns the byte to send out, or -1.
 int serial_uart_write(struct serial_uart *u, unsigned int off, u8 val)
 {
 	bool dlab = u->lcr & SERIAL_LCR_DLAB;
@@ -546,6 +552,7 @@ static void serial_setup_tty(struct serial *s)
 	s->tty_raw = 1;
 }
 
+// Give the terminal its saved mode back (async-signal-safe, idempotent).
 void serial_restore_tty(struct serial *s)
 {
 	if (!s || !s->tty_raw)
@@ -554,6 +561,7 @@ void serial_restore_tty(struct serial *s)
 	tcsetattr(s->in_fd, TCSANOW, &s->saved_tty);
 }
 
+// Register the UART and start its I/O thread if it has an fd.
 struct serial *serial_create(struct vm *vm, u16 base, int gsi, int out_fd, int in_fd)
 {
 	struct serial *s = calloc(1, sizeof(*s));
@@ -606,6 +614,7 @@ err:
 	return NULL;
 }
 
+// Stop the thread, flush, restore the terminal, unregister.
 void serial_destroy(struct serial *s)
 {
 	if (!s)
