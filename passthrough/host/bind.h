@@ -76,6 +76,9 @@ int host_expand_groups(const struct sysfs *s, char (*bdfs)[16], int n, int max);
  * devices): bind before the VM starts, restore when it ends, also from a
  * signal or error path. Restore is idempotent and async-signal-safe; the state
  * file lets `ptvm unbind BDF` finish the job if ptvm was killed by SIGKILL.
+ * Call restore only after this process closed the device's VFIO fds: the
+ * kernel's vfio-pci unbind waits until the device is released, so restoring
+ * with the device still open blocks.
  */
 int host_bind_managed(const char *sysfs_root, const char *bdf, struct host_bind_state *st);
 int host_restore_managed(struct host_bind_state *st);
