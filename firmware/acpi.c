@@ -375,6 +375,7 @@ static int build_fadt(struct builder *b)
 	f->p_lvl2_lat = 0xfff;
 	f->p_lvl3_lat = 0xfff;
 	f->iapc_boot_arch = FADT_BOOT_LEGACY_DEVICES | FADT_BOOT_8042;
+	f->century = 0x32; /* the CMOS century register devices/rtc.c keeps */
 	/* PWR_BUTTON stays clear: devices/pm.c has the fixed-feature power
 	 * button (PWRBTN_STS/EN), which pm_power_button() presses. There is no
 	 * sleep button, and no RTC wake status in PM1. */

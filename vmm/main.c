@@ -2,6 +2,7 @@
  * ptvm's entry point: picks the subcommand and hands over to it.
  * No device logic lives here.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -37,6 +38,9 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	int i = 1;
+
+	/* a console reader that goes away must not kill ptvm (and leave the terminal raw) */
+	signal(SIGPIPE, SIG_IGN);
 
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "-v"))
