@@ -120,3 +120,33 @@ int vgrp_check(const struct sysfs *s, const char *bdf, struct vgrp_info *out,
 	out->nr_reserved = ret;
 	return 0;
 }
+
+/* Lines of "start end flags" for BARs 0-5 (then ROM and bridge windows). */
+u64 vgrp_mmio64_need(const struct sysfs *s, const char *bdf)
+{
+	char text[2048];
+	const char *p = text;
+	u64 total = 0;
+
+	if (sysfs_read(s, text, sizeof(text), "sys/bus/pci/devices/%s/resource", bdf) < 0)
+		return 0;
+	for (int bar = 0; bar < 6 && *p; bar++) {
+		unsigned long long start, end, flags;
+		int used = 0;
+
+		if (sscanf(p, "%llx %llx %llx%n", &start, &end, &flags, &used) != 3)
+			break;
+		p += used;
+		while (*p == '\n' || *p == ' ')
+			p++;
+		/* IORESOURCE_MEM 0x200 with IORESOURCE_MEM_64 0x100000 */
+		if ((flags & 0x200) && (flags & 0x100000) && end > start) {
+			u64 size = end - start + 1, pow = 1;
+
+			while (pow < size)
+				pow <<= 1;
+			total += pow;
+		}
+	}
+	return total;
+}

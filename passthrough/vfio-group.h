@@ -29,4 +29,11 @@ struct vgrp_info {
 int vgrp_check(const struct sysfs *s, const char *bdf, struct vgrp_info *out,
 	       char *err, size_t errlen);
 
+/*
+ * Bytes of 64-bit memory BARs the device has (from its sysfs resource file),
+ * each rounded up to a power of two: what the guest's 64-bit window must
+ * hold for it. 0 if none or unreadable.
+ */
+u64 vgrp_mmio64_need(const struct sysfs *s, const char *bdf);
+
 #endif

@@ -955,6 +955,19 @@ static int cfg_order(const void *a, const void *b)
 }
 
 /* See vfio-pci.h. */
+u64 passthrough_mmio64_need(const struct vm_config *cfg)
+{
+	struct sysfs sys;
+	u64 need = 0;
+
+	if (sysfs_init(&sys, "/"))
+		return 0;
+	for (int i = 0; i < cfg->nr_devices; i++)
+		need += vgrp_mmio64_need(&sys, cfg->devices[i].host);
+	return need;
+}
+
+/* See vfio-pci.h. */
 int passthrough_init(struct vm *vm, struct pci_bus *bus, struct passthrough **out)
 {
 	const struct vm_config *cfg = vm->cfg;

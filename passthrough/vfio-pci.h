@@ -16,9 +16,16 @@
 #ifndef PTVM_VFIO_PCI_H
 #define PTVM_VFIO_PCI_H
 
+#include "vmm/common.h"
+
 struct vm;
+struct vm_config;
 struct pci_bus;
 struct passthrough;
+
+/* Space the devices' 64-bit BARs need in the guest's 64-bit MMIO window (from
+ * sysfs; 0 if none): pass it to layout_compute() as mmio64_need. */
+u64 passthrough_mmio64_need(const struct vm_config *cfg);
 
 /* Set up every device of vm->cfg->devices. *out is NULL when there are none.
  * On failure everything is undone, the error was printed (one line), and the

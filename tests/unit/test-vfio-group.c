@@ -113,6 +113,15 @@ static void setup_tree(void)
 	add_dev("0000:04:00.0", -1, "vfio-pci", "0x020000\n");
 	/* no driver at all */
 	add_dev("0000:05:00.0", 11, "", "0x020000\n");
+	/* resources: a 64-bit 256 MiB BAR0, a 32-bit BAR2, a 64-bit 12 KiB BAR4 */
+	put("sys/bus/pci/devices/0000:01:00.0/resource",
+	    "0x0000006000000000 0x000000600fffffff 0x000000000014220c\n"
+	    "0x0000000000000000 0x0000000000000000 0x0000000000000000\n"
+	    "0x00000000fd000000 0x00000000fdffffff 0x0000000000040200\n"
+	    "0x0000000000000000 0x0000000000000000 0x0000000000000000\n"
+	    "0x0000006010000000 0x0000006010002fff 0x0000000000140204\n"
+	    "0x0000000000000000 0x0000000000000000 0x0000000000000000\n"
+	    "0x00000000fe000000 0x00000000fe07ffff 0x0000000000046200\n");
 	/* group 12: garbage reserved_regions */
 	add_dev("0000:06:00.0", 12, "vfio-pci", "0x020000\n");
 	snprintf(r, sizeof(r), "sys/kernel/iommu_groups/12/reserved_regions");
@@ -213,6 +222,13 @@ TEST(bad_reserved_regions)
 	ASSERT_STR_CONTAINS(err, "reserved_regions");
 }
 
+TEST(mmio64_need)
+{
+	/* 256 MiB + 16 KiB (12 KiB rounded up); the 32-bit BAR and the ROM do not count */
+	ASSERT_EQ(vgrp_mmio64_need(&sys, "0000:01:00.0"), 256 * 1024 * 1024ULL + 16384);
+	ASSERT_EQ(vgrp_mmio64_need(&sys, "0000:00:10.0"), 0); /* no resource file */
+}
+
 int main(void)
 {
 	char cmd[300];
@@ -227,6 +243,7 @@ int main(void)
 	RUN(group_not_viable);
 	RUN(viable_with_unbound_and_stub_members);
 	RUN(bad_reserved_regions);
+	RUN(mmio64_need);
 	ret = test_done();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
 	if (system(cmd))
