@@ -226,6 +226,7 @@ int pflash_init(struct pflash *p, struct vm *vm, const char *name, u64 gpa, u8 *
 	if (!size || size % PFLASH_SECTOR_SIZE || size % (u64)sysconf(_SC_PAGESIZE)) {
 		pr_err("%s: flash size %llu is not a multiple of %d bytes: use an unmodified firmware file",
 		       name, (unsigned long long)size, PFLASH_SECTOR_SIZE);
+		p->vm = NULL;
 		return -EINVAL;
 	}
 	p->region = (struct bus_region){
@@ -236,6 +237,7 @@ int pflash_init(struct pflash *p, struct vm *vm, const char *name, u64 gpa, u8 *
 	if (ret) {
 		pr_err("%s: 0x%llx+0x%llx overlaps another device", name, (unsigned long long)gpa,
 		       (unsigned long long)size);
+		p->vm = NULL;
 		return ret;
 	}
 	set_mapped(p, true);

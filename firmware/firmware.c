@@ -108,6 +108,19 @@ too_long:
 	return -EINVAL;
 }
 
+// Check the firmware image can be read before anything is set up.
+int firmware_check(const struct firmware_paths *p, char *err, size_t errlen)
+{
+	const char *pkg = !strcmp(p->code, FIRMWARE_SEABIOS) ? " (Debian package seabios)" :
+			  !strcmp(p->code, FIRMWARE_OVMF_CODE) ? " (Debian package ovmf)" : "";
+
+	if (!access(p->code, R_OK))
+		return 0;
+	snprintf(err, errlen, "firmware image %s: %s: install it%s or give its path with --firmware PATH",
+		 p->code, strerror(errno), pkg);
+	return -ENOENT;
+}
+
 // Copy the template to a new vars file (exclusive create, so a racing run cannot clobber it).
 static int create_vars(const struct firmware_paths *p, char *err, size_t errlen)
 {
@@ -324,9 +337,8 @@ static int map_ovmf(struct firmware *fw)
 }
 
 // etc/e820 as QEMU gives it: RAM ranges and the reserved ECAM and KVM pages.
-static int add_e820(struct firmware *fw)
+int firmware_add_e820(struct fw_cfg *f, const struct layout *l)
 {
-	const struct layout *l = &fw->vm->layout;
 	struct e820_entry e[4];
 	int n = 0;
 
@@ -336,13 +348,13 @@ static int add_e820(struct firmware *fw)
 	if (l->high_ram_size)
 		e[n++] = (struct e820_entry){ .addr = LAYOUT_HIGH_RAM_BASE, .size = l->high_ram_size,
 					      .type = E820_RAM };
-	return fw_cfg_add_file(&fw->cfg, "etc/e820", e, (u32)(n * sizeof(e[0])));
+	return fw_cfg_add_file(f, "etc/e820", e, (u32)(n * sizeof(e[0])));
 }
 
 // The ACPI tables direct boot uses, as table-loader files.
-static int add_acpi(struct firmware *fw)
+int firmware_add_acpi(struct fw_cfg *f, const struct layout *l, int nr_cpus)
 {
-	struct acpi_params ap = { .nr_cpus = fw->vm->nr_vcpus, .layout = &fw->vm->layout };
+	struct acpi_params ap = { .nr_cpus = nr_cpus, .layout = l };
 	struct acpi_build_result ar;
 	struct acpi_loader ld;
 	u8 *buf = calloc(1, ACPI_BUF_SIZE);
@@ -358,20 +370,20 @@ static int add_acpi(struct firmware *fw)
 		pr_err("cannot build the ACPI tables for the firmware: %s", strerror(-ret));
 		return ret;
 	}
-	ret = fw_cfg_add_file(&fw->cfg, ACPI_LOADER_FILE_RSDP, ld.rsdp, (u32)ld.rsdp_len);
-	ret = ret ?: fw_cfg_add_file(&fw->cfg, ACPI_LOADER_FILE_TABLES, ld.tables, (u32)ld.tables_len);
-	ret = ret ?: fw_cfg_add_file(&fw->cfg, ACPI_LOADER_FILE_CMDS, ld.cmds, (u32)ld.cmds_len);
+	ret = fw_cfg_add_file(f, ACPI_LOADER_FILE_RSDP, ld.rsdp, (u32)ld.rsdp_len);
+	ret = ret ?: fw_cfg_add_file(f, ACPI_LOADER_FILE_TABLES, ld.tables, (u32)ld.tables_len);
+	ret = ret ?: fw_cfg_add_file(f, ACPI_LOADER_FILE_CMDS, ld.cmds, (u32)ld.cmds_len);
 	acpi_loader_free(&ld);
 	return ret;
 }
 
 // SMBIOS tables and entry point.
-static int add_smbios(struct firmware *fw)
+int firmware_add_smbios(struct fw_cfg *f, const struct layout *l, int nr_cpus)
 {
 	struct smbios_params sp = {
-		.nr_cpus = fw->vm->nr_vcpus,
-		.low_ram_size = fw->vm->layout.low_ram_size,
-		.high_ram_size = fw->vm->layout.high_ram_size,
+		.nr_cpus = nr_cpus,
+		.low_ram_size = l->low_ram_size,
+		.high_ram_size = l->high_ram_size,
 	};
 	struct smbios_result sr;
 	int ret = smbios_build(&sp, &sr);
@@ -380,8 +392,8 @@ static int add_smbios(struct firmware *fw)
 		pr_err("cannot build the SMBIOS tables: %s", strerror(-ret));
 		return ret;
 	}
-	ret = fw_cfg_add_file(&fw->cfg, SMBIOS_FILE_TABLES, sr.tables, (u32)sr.len);
-	ret = ret ?: fw_cfg_add_file(&fw->cfg, SMBIOS_FILE_ANCHOR, sr.anchor, sizeof(sr.anchor));
+	ret = fw_cfg_add_file(f, SMBIOS_FILE_TABLES, sr.tables, (u32)sr.len);
+	ret = ret ?: fw_cfg_add_file(f, SMBIOS_FILE_ANCHOR, sr.anchor, sizeof(sr.anchor));
 	smbios_free(&sr);
 	return ret;
 }
@@ -438,9 +450,9 @@ static int fill_fw_cfg(struct firmware *fw)
 	ret = ret ?: fw_cfg_add_u16(f, FW_CFG_BOOT_MENU, 0);
 	/* -1: after a failed boot, wait instead of rebooting (QEMU's default) */
 	ret = ret ?: fw_cfg_add_file(f, "etc/boot-fail-wait", (u8[4]){ 0xff, 0xff, 0xff, 0xff }, 4);
-	ret = ret ?: add_e820(fw);
-	ret = ret ?: add_acpi(fw);
-	ret = ret ?: add_smbios(fw);
+	ret = ret ?: firmware_add_e820(f, &vm->layout);
+	ret = ret ?: firmware_add_acpi(f, &vm->layout, vm->nr_vcpus);
+	ret = ret ?: firmware_add_smbios(f, &vm->layout, vm->nr_vcpus);
 	if (ret) {
 		pr_err("cannot fill fw_cfg: %s", strerror(-ret));
 		return ret;
@@ -466,6 +478,8 @@ int firmware_create(struct vm *vm, struct pci_bus *pci, struct firmware **out)
 	fw->vm = vm;
 	fw->vars_fd = -1;
 	ret = firmware_resolve(vm->cfg->firmware, vm->cfg->vars, &fw->paths, err, sizeof(err));
+	if (!ret)
+		ret = firmware_check(&fw->paths, err, sizeof(err));
 	if (ret) {
 		pr_err("%s", err);
 		return ret;

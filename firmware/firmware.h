@@ -23,6 +23,8 @@
 struct vm;
 struct pci_bus;
 struct firmware;
+struct fw_cfg;
+struct layout;
 
 #define FIRMWARE_SEABIOS "/usr/share/seabios/bios-256k.bin"
 #define FIRMWARE_OVMF_CODE "/usr/share/OVMF/OVMF_CODE_4M.fd"
@@ -45,9 +47,17 @@ struct firmware_paths {
  * with one line in err. */
 int firmware_resolve(const char *firmware, const char *vars, struct firmware_paths *out, char *err,
 		     size_t errlen);
+/* -ENOENT with one line in err if the firmware image cannot be read. */
+int firmware_check(const struct firmware_paths *p, char *err, size_t errlen);
 /* Open the vars file read-write, creating it from the template first if it
  * does not exist. Returns the fd, or -errno with one line in err. */
 int firmware_open_vars(const struct firmware_paths *p, char *err, size_t errlen);
+
+/* The fw_cfg files firmware_create() adds, for tests: etc/e820; the ACPI
+ * table-loader files; the SMBIOS tables and anchor. 0 or -errno. */
+int firmware_add_e820(struct fw_cfg *f, const struct layout *l);
+int firmware_add_acpi(struct fw_cfg *f, const struct layout *l, int nr_cpus);
+int firmware_add_smbios(struct fw_cfg *f, const struct layout *l, int nr_cpus);
 
 /* Load and map the firmware, fill fw_cfg, add the LPC bridge to pci. 0 or
  * -errno (the error was printed). */
