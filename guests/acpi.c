@@ -54,6 +54,25 @@ static void check_tables(const u8 *root)
 	       "FACP, APIC and MCFG present");
 }
 
+// FACS present; the reset register (used by Linux's reboot) is port 0xCF9, a value that resets.
+static void check_fadt_more(const u8 *fadt)
+{
+	u32 len = get32(fadt + 4), flags = get32(fadt + 112);
+	u64 facs_addr = len >= 140 && get64(fadt + 132) ? get64(fadt + 132) : get32(fadt + 36);
+	const u8 *facs = (const u8 *)facs_addr;
+
+	report(facs_addr && facs_addr < 4 * GiB && !(facs_addr & 63) && !memcmp(facs, "FACS", 4) &&
+	       get32(facs + 4) >= 64, "FACS at 0x%lx: 64-byte aligned, signature and length",
+	       facs_addr);
+	report(!(flags & (1u << 20)), "FADT is not HW_REDUCED_ACPI (flags 0x%x)", flags);
+	if (flags & (1u << 10)) /* RESET_REG_SUP */
+		report(len >= 129 && fadt[116] == 1 && get64(fadt + 120) == 0xcf9 && (fadt[128] & 4),
+		       "FADT reset register: I/O port 0xCF9 (0x%lx), value with bit 2 (0x%x)",
+		       get64(fadt + 120), fadt[128]);
+	else
+		report_skip("FADT has no reset register (RESET_REG_SUP clear)");
+}
+
 // The FADT's fixed-hardware registers are the q35 PM block.
 static void check_fadt(const u8 *fadt)
 {
@@ -80,6 +99,7 @@ static void check_fadt(const u8 *fadt)
 			if (!memcmp(dsdt + i, "_S5_", 4))
 				s5 = true;
 	report(s5, "DSDT defines \\_S5_ (ACPI power-off)");
+	check_fadt_more(fadt);
 }
 
 // The MADT: LAPIC base, cpus=N enabled CPUs with distinct IDs, an IOAPIC.
@@ -91,6 +111,8 @@ static void check_madt(const u8 *madt)
 	u32 len = get32(madt + 4);
 
 	report(get32(madt + 36) == LAPIC_BASE, "MADT local APIC address 0x%x", get32(madt + 36));
+	report(get32(madt + 40) & 1, "MADT PCAT_COMPAT set: 8259s present (flags 0x%x)",
+	       get32(madt + 40));
 	for (int i = 0; i < n; i++) {
 		printf("  CPU %d: APIC ID %u\n", i, ids[i]);
 		for (int j = 0; j < i; j++)

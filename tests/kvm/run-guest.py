@@ -54,8 +54,8 @@ def qemu_command(a, log):
             "-monitor", "none", "-no-reboot", "-serial", "file:" + log,
             "-device", "isa-debug-exit,iobase=0xf4,iosize=0x01",
             "-smp", str(a.cpus), "-m", a.memory, "-kernel", a.guest,
-            "-append", " ".join([w for w in a.cmdline.split() if not w.startswith("devices=")] +
-                                [QEMU_EXTRA])]
+            "-append", " ".join([QEMU_EXTRA] +
+                                [w for w in a.cmdline.split() if not w.startswith("devices=")])]
 
 
 def main():
