@@ -378,7 +378,8 @@ int firmware_add_acpi(struct fw_cfg *f, const struct layout *l, int nr_cpus)
 }
 
 // SMBIOS tables and entry point.
-int firmware_add_smbios(struct fw_cfg *f, const struct layout *l, int nr_cpus)
+int firmware_add_smbios(struct fw_cfg *f, const struct layout *l, int nr_cpus,
+			const struct config_smbios *user)
 {
 	struct smbios_params sp = {
 		.nr_cpus = nr_cpus,
@@ -386,7 +387,19 @@ int firmware_add_smbios(struct fw_cfg *f, const struct layout *l, int nr_cpus)
 		.high_ram_size = l->high_ram_size,
 	};
 	struct smbios_result sr;
-	int ret = smbios_build(&sp, &sr);
+	int ret;
+
+	if (user) {
+		sp.str = (struct smbios_strings){
+			.bios_vendor = user->bios_vendor, .bios_version = user->bios_version,
+			.bios_date = user->bios_date, .sys_manufacturer = user->manufacturer,
+			.sys_product = user->product, .sys_version = user->version,
+			.sys_serial = user->serial, .sys_sku = user->sku, .sys_family = user->family,
+		};
+		if (user->uuid_set)
+			memcpy(sp.uuid, user->uuid, sizeof(sp.uuid));
+	}
+	ret = smbios_build(&sp, &sr);
 
 	if (ret) {
 		pr_err("cannot build the SMBIOS tables: %s", strerror(-ret));
@@ -415,8 +428,11 @@ static int add_kernel(struct firmware *fw)
 		ret = read_file(FIRMWARE_LINUXBOOT, "option ROM for --kernel under a BIOS (Debian package qemu-system-data)",
 				&rom, &rom_len);
 		ret = ret ?: fw_cfg_add_file(&fw->cfg, "genroms/linuxboot_dma.bin", rom, (u32)rom_len);
-		ret = ret ?: fw_cfg_add_file(&fw->cfg, "bootorder", "/rom@genroms/linuxboot_dma.bin\n",
-					     sizeof("/rom@genroms/linuxboot_dma.bin\n") - 1);
+		/* first in the boot order, unless the disks go first (SeaBIOS then
+		 * ranks the ROM after hard disks by default) */
+		if (c->boot_order != BOOT_ORDER_DISK)
+			ret = ret ?: fw_cfg_add_file(&fw->cfg, "bootorder", "/rom@genroms/linuxboot_dma.bin\n",
+						     sizeof("/rom@genroms/linuxboot_dma.bin\n") - 1);
 	}
 	if (!ret) {
 		k.kernel = kernel;
@@ -435,8 +451,10 @@ static int add_kernel(struct firmware *fw)
 static int fill_fw_cfg(struct firmware *fw)
 {
 	struct vm *vm = fw->vm;
+	const struct vm_config *c = vm->cfg;
 	struct fw_cfg *f = &fw->cfg;
-	u8 uuid[16] = { 0 };
+	u32 fail_wait = c->reboot_timeout < 0 ? 0xffffffffu : (u32)c->reboot_timeout;
+	u8 le_wait[4] = { (u8)fail_wait, (u8)(fail_wait >> 8), (u8)(fail_wait >> 16), (u8)(fail_wait >> 24) };
 	int ret = fw_cfg_init(f, &vm->mem);
 
 	if (ret)
@@ -445,19 +463,23 @@ static int fill_fw_cfg(struct firmware *fw)
 	ret = fw_cfg_add_u64(f, FW_CFG_RAM_SIZE, vm->cfg->ram_size);
 	ret = ret ?: fw_cfg_add_u16(f, FW_CFG_NB_CPUS, (u16)vm->nr_vcpus);
 	ret = ret ?: fw_cfg_add_u16(f, FW_CFG_MAX_CPUS, (u16)vm->nr_vcpus);
-	ret = ret ?: fw_cfg_add_bytes(f, FW_CFG_UUID, uuid, sizeof(uuid));
+	ret = ret ?: fw_cfg_add_bytes(f, FW_CFG_UUID, c->smbios.uuid, sizeof(c->smbios.uuid));
 	ret = ret ?: fw_cfg_add_u16(f, FW_CFG_NOGRAPHIC, 1);
-	ret = ret ?: fw_cfg_add_u16(f, FW_CFG_BOOT_MENU, 0);
-	/* -1: after a failed boot, wait instead of rebooting (QEMU's default) */
-	ret = ret ?: fw_cfg_add_file(f, "etc/boot-fail-wait", (u8[4]){ 0xff, 0xff, 0xff, 0xff }, 4);
+	ret = ret ?: fw_cfg_add_u16(f, FW_CFG_BOOT_MENU, c->boot_menu);
+	if (c->boot_menu_timeout >= 0)
+		ret = ret ?: fw_cfg_add_file(f, "etc/boot-menu-wait",
+					     (u8[2]){ (u8)c->boot_menu_timeout, (u8)(c->boot_menu_timeout >> 8) }, 2);
+	/* -1 (the default): after a failed boot, wait instead of rebooting, as QEMU */
+	ret = ret ?: fw_cfg_add_file(f, "etc/boot-fail-wait", le_wait, sizeof(le_wait));
 	ret = ret ?: firmware_add_e820(f, &vm->layout);
 	ret = ret ?: firmware_add_acpi(f, &vm->layout, vm->nr_vcpus);
-	ret = ret ?: firmware_add_smbios(f, &vm->layout, vm->nr_vcpus);
+	ret = ret ?: firmware_add_smbios(f, &vm->layout, vm->nr_vcpus, &c->smbios);
 	if (ret) {
 		pr_err("cannot fill fw_cfg: %s", strerror(-ret));
 		return ret;
 	}
-	if (vm->cfg->kernel) {
+	/* OVMF boots an fw_cfg kernel before any disk: order=disk leaves it out */
+	if (c->kernel && !(fw->paths.kind == FIRMWARE_OVMF && c->boot_order == BOOT_ORDER_DISK)) {
 		ret = add_kernel(fw);
 		if (ret)
 			return ret;

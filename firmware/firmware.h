@@ -25,6 +25,7 @@ struct pci_bus;
 struct firmware;
 struct fw_cfg;
 struct layout;
+struct config_smbios;
 
 #define FIRMWARE_SEABIOS "/usr/share/seabios/bios-256k.bin"
 #define FIRMWARE_OVMF_CODE "/usr/share/OVMF/OVMF_CODE_4M.fd"
@@ -54,10 +55,12 @@ int firmware_check(const struct firmware_paths *p, char *err, size_t errlen);
 int firmware_open_vars(const struct firmware_paths *p, char *err, size_t errlen);
 
 /* The fw_cfg files firmware_create() adds, for tests: etc/e820; the ACPI
- * table-loader files; the SMBIOS tables and anchor. 0 or -errno. */
+ * table-loader files; the SMBIOS tables and anchor (user: --smbios strings,
+ * NULL for the defaults). 0 or -errno. */
 int firmware_add_e820(struct fw_cfg *f, const struct layout *l);
 int firmware_add_acpi(struct fw_cfg *f, const struct layout *l, int nr_cpus);
-int firmware_add_smbios(struct fw_cfg *f, const struct layout *l, int nr_cpus);
+int firmware_add_smbios(struct fw_cfg *f, const struct layout *l, int nr_cpus,
+			const struct config_smbios *user);
 
 /* Load and map the firmware, fill fw_cfg, add the LPC bridge to pci. 0 or
  * -errno (the error was printed). */

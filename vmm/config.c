@@ -527,6 +527,181 @@ static int opt_debugcon(struct parse_ctx *p, const char *opt, char *val)
 	return 0;
 }
 
+/* A setting's value as a number of milliseconds, 0..65535. */
+static int parse_ms(struct parse_ctx *p, const char *opt, const struct tok *key, const struct tok *v,
+		    int *out)
+{
+	char buf[16];
+	u64 n;
+
+	if (!tok_copy(v, buf, sizeof(buf)) || parse_number(buf, &n) || n > 65535)
+		return fail(p, "%s: bad value '%.*s=%.*s': give milliseconds, 0 to 65535", opt,
+			    (int)key->len, key->s, (int)v->len, v->s);
+	*out = (int)n;
+	return 0;
+}
+
+/* --boot [order=kernel|disk][,menu=on|off][,menu-timeout=MS][,reboot-timeout=MS] */
+static int opt_boot(struct parse_ctx *p, const char *opt, char *val)
+{
+	const char *rest = val;
+	struct tok t, key, v;
+
+	while (tok_next(&rest, &t)) {
+		if (!tok_kv(&t, &key, &v))
+			return fail(p, "%s: bad setting '%.*s': give order=kernel|disk, menu=on|off, "
+				    "menu-timeout=MS or reboot-timeout=MS", opt, (int)t.len, t.s);
+		if (tok_is(&key, "order")) {
+			if (tok_is(&v, "kernel"))
+				p->c->boot_order = BOOT_ORDER_KERNEL;
+			else if (tok_is(&v, "disk"))
+				p->c->boot_order = BOOT_ORDER_DISK;
+			else
+				return fail(p, "%s: bad order '%.*s': give order=kernel or order=disk", opt,
+					    (int)v.len, v.s);
+		} else if (tok_is(&key, "menu")) {
+			if (parse_onoff(p, opt, &key, &v, &p->c->boot_menu))
+				return -1;
+		} else if (tok_is(&key, "menu-timeout")) {
+			if (parse_ms(p, opt, &key, &v, &p->c->boot_menu_timeout))
+				return -1;
+		} else if (tok_is(&key, "reboot-timeout")) {
+			if (parse_ms(p, opt, &key, &v, &p->c->reboot_timeout))
+				return -1;
+		} else {
+			return fail(p, "%s: unknown setting '%.*s': give order=, menu=, menu-timeout= or "
+				    "reboot-timeout=", opt, (int)key.len, key.s);
+		}
+	}
+	return 0;
+}
+
+/* --cpu [hide-kvm][,hyperv][,hv-vendor-id=STR] */
+static int opt_cpu(struct parse_ctx *p, const char *opt, char *val)
+{
+	const char *rest = val, *vendor = NULL;
+	bool hide = false, hv = false;
+	struct tok t, key, v;
+
+	while (tok_next(&rest, &t)) {
+		if (tok_is(&t, "hide-kvm")) {
+			hide = true;
+		} else if (tok_is(&t, "hyperv")) {
+			hv = true;
+		} else if (tok_kv(&t, &key, &v) && tok_is(&key, "hv-vendor-id")) {
+			if (!v.len || v.len > 12)
+				return fail(p, "%s: hv-vendor-id= takes 1 to 12 characters (got %zu)", opt, v.len);
+			vendor = v.s;
+		} else {
+			return fail(p, "%s: unknown setting '%.*s': give hide-kvm, hyperv or "
+				    "hv-vendor-id=STR", opt, (int)t.len, t.s);
+		}
+	}
+	if (vendor && !hv)
+		return fail(p, "%s: hv-vendor-id= needs hyperv: add it (--cpu hyperv,hv-vendor-id=...)", opt);
+	cut_commas(val);
+	p->c->cpu_hide_kvm = hide;
+	p->c->cpu_hyperv = hv;
+	p->c->hv_vendor_id = vendor;
+	return 0;
+}
+
+/* --rtc base=utc|localtime */
+static int opt_rtc(struct parse_ctx *p, const char *opt, char *val)
+{
+	if (!strcmp(val, "base=utc"))
+		p->c->rtc_localtime = false;
+	else if (!strcmp(val, "base=localtime"))
+		p->c->rtc_localtime = true;
+	else
+		return fail(p, "%s: bad value '%s': give base=utc or base=localtime", opt, val);
+	return 0;
+}
+
+/* A UUID "8-4-4-4-12" hex digits into SMBIOS byte order (first three fields little-endian). */
+static bool parse_uuid(const struct tok *v, u8 out[16])
+{
+	static const int order[16] = { 3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15 };
+	u8 raw[16];
+	size_t j = 0;
+
+	if (v->len != 36)
+		return false;
+	for (int i = 0; i < 16; i++) {
+		int hi, lo;
+
+		if (j == 8 || j == 13 || j == 18 || j == 23) {
+			if (v->s[j] != '-')
+				return false;
+			j++;
+		}
+		hi = (int)parse_hex_field(v->s + j, v->s + j + 1, 1);
+		lo = (int)parse_hex_field(v->s + j + 1, v->s + j + 2, 1);
+		if (hi < 0 || lo < 0)
+			return false;
+		raw[i] = (u8)(hi << 4 | lo);
+		j += 2;
+	}
+	for (int i = 0; i < 16; i++)
+		out[i] = raw[order[i]];
+	return true;
+}
+
+/* --smbios type=0,vendor=,version=,date= | type=1,manufacturer=,product=,version=,
+ *          serial=,uuid=,sku=,family= */
+static int opt_smbios(struct parse_ctx *p, const char *opt, char *val)
+{
+	struct config_smbios s = p->c->smbios;
+	const char *rest = val;
+	struct tok t = tok_first(&rest), key, v;
+	int type;
+
+	if (tok_is(&t, "type=0"))
+		type = 0;
+	else if (tok_is(&t, "type=1"))
+		type = 1;
+	else
+		return fail(p, "%s: start with type=0 (BIOS) or type=1 (system)", opt);
+	while (tok_next(&rest, &t)) {
+		const char **dst = NULL;
+
+		if (!tok_kv(&t, &key, &v) || !v.len)
+			return fail(p, "%s: bad setting '%.*s': give KEY=VALUE", opt, (int)t.len, t.s);
+		if (type == 0 && tok_is(&key, "vendor"))
+			dst = &s.bios_vendor;
+		else if (type == 0 && tok_is(&key, "version"))
+			dst = &s.bios_version;
+		else if (type == 0 && tok_is(&key, "date"))
+			dst = &s.bios_date;
+		else if (type == 1 && tok_is(&key, "manufacturer"))
+			dst = &s.manufacturer;
+		else if (type == 1 && tok_is(&key, "product"))
+			dst = &s.product;
+		else if (type == 1 && tok_is(&key, "version"))
+			dst = &s.version;
+		else if (type == 1 && tok_is(&key, "serial"))
+			dst = &s.serial;
+		else if (type == 1 && tok_is(&key, "sku"))
+			dst = &s.sku;
+		else if (type == 1 && tok_is(&key, "family"))
+			dst = &s.family;
+		else if (type == 1 && tok_is(&key, "uuid")) {
+			if (!parse_uuid(&v, s.uuid))
+				return fail(p, "%s: bad uuid '%.*s': give 8-4-4-4-12 hex digits", opt,
+					    (int)v.len, v.s);
+			s.uuid_set = true;
+			continue;
+		} else
+			return fail(p, "%s: type=%d has no setting '%.*s' (type=0: vendor, version, date; "
+				    "type=1: manufacturer, product, version, serial, uuid, sku, family)",
+				    opt, type, (int)key.len, key.s);
+		*dst = v.s;
+	}
+	cut_commas(val);
+	p->c->smbios = s;
+	return 0;
+}
+
 /* Every option; config_print_run_help() describes exactly these. */
 static const struct run_option run_options[] = {
 	{ "--kernel", "FILE", opt_kernel },
@@ -538,6 +713,10 @@ static const struct run_option run_options[] = {
 	{ "--device", "vfio,host=BDF[,...]", opt_device },
 	{ "--serial", "stdio|file:PATH|none", opt_serial },
 	{ "--debugcon", "file:PATH", opt_debugcon },
+	{ "--boot", "[order=kernel|disk][,menu=on|off][,menu-timeout=MS][,reboot-timeout=MS]", opt_boot },
+	{ "--cpu", "[hide-kvm][,hyperv][,hv-vendor-id=STR]", opt_cpu },
+	{ "--rtc", "base=utc|localtime", opt_rtc },
+	{ "--smbios", "type=0|1,KEY=VALUE[,...]", opt_smbios },
 	{ "--debug-exit-port", "PORT|off", opt_debug_exit },
 	{ "--on-reboot", "restart|exit", opt_on_reboot },
 	{ "--trace-unhandled", NULL, opt_trace },
@@ -554,6 +733,8 @@ void config_init(struct vm_config *c)
 	c->serial = SERIAL_STDIO;
 	c->debug_exit_port = CONFIG_DEFAULT_DEBUG_EXIT_PORT;
 	c->on_reboot = ON_REBOOT_RESTART;
+	c->boot_menu_timeout = -1;
+	c->reboot_timeout = -1;
 }
 
 /* The option named by arg ("--name" or "--name=value"), or NULL. */
@@ -579,6 +760,15 @@ static int check_combination(struct parse_ctx *p)
 		return fail(p, "--initrd %s needs --kernel: add --kernel FILE", c->initrd);
 	if (p->cmdline_given && !c->kernel)
 		return fail(p, "--cmdline needs --kernel: add --kernel FILE");
+	if (c->boot_order == BOOT_ORDER_DISK && !c->firmware)
+		return fail(p, "--boot order=disk needs --firmware: direct boot only boots --kernel");
+	if ((c->boot_menu || c->boot_menu_timeout >= 0 || c->reboot_timeout >= 0) && !c->firmware)
+		return fail(p, "--boot menu/menu-timeout/reboot-timeout need --firmware seabios|ovmf|PATH");
+	if (c->smbios.bios_vendor || c->smbios.manufacturer || c->smbios.product ||
+	    c->smbios.serial || c->smbios.uuid_set || c->smbios.bios_version ||
+	    c->smbios.bios_date || c->smbios.version || c->smbios.sku || c->smbios.family)
+		if (!c->firmware)
+			return fail(p, "--smbios needs --firmware: the tables are handed over by firmware");
 	return 0;
 }
 
@@ -666,6 +856,19 @@ void config_print_run_help(void)
 "  --serial stdio|file:PATH|none\n"
 "                       where COM1 goes (default stdio)\n"
 "  --debugcon file:PATH firmware debug console (port 0x402) into a file\n"
+"  --boot [order=kernel|disk][,menu=on|off][,menu-timeout=MS][,reboot-timeout=MS]\n"
+"                       firmware boot: boot --kernel (default with --kernel) or\n"
+"                       the disks first; the firmware's boot menu (on the serial\n"
+"                       console); retry after a failed boot (default: wait)\n"
+"  --cpu [hide-kvm][,hyperv][,hv-vendor-id=STR]\n"
+"                       hide-kvm: no KVM CPUID signature; hyperv: the Hyper-V\n"
+"                       enlightenments Windows uses; hv-vendor-id: their vendor\n"
+"                       string (1-12 characters, default \"Microsoft Hv\")\n"
+"  --rtc base=utc|localtime\n"
+"                       the RTC shows UTC (default) or the host's local time\n"
+"  --smbios type=0,vendor=S,version=S,date=S\n"
+"  --smbios type=1,manufacturer=S,product=S,version=S,serial=S,uuid=U,sku=S,family=S\n"
+"                       SMBIOS BIOS and system strings (with --firmware)\n"
 "  --debug-exit-port PORT|off\n"
 "                       a guest write of V to this I/O port ends ptvm with exit\n"
 "                       status V & 0xff; PORT is 1-0xffff, decimal or 0x hex\n"

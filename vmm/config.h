@@ -46,6 +46,23 @@ struct vm_config {
 	const char *firmware;   /* --firmware seabios|ovmf|PATH */
 	const char *vars;       /* --firmware ovmf,vars=PATH */
 	const char *debugcon;   /* --debugcon file:PATH (port 0x402) */
+	/* --boot [order=kernel|disk][,menu=on|off][,menu-timeout=MS][,reboot-timeout=MS] */
+	enum boot_order { BOOT_ORDER_DEFAULT, BOOT_ORDER_KERNEL, BOOT_ORDER_DISK } boot_order;
+	bool boot_menu;
+	int boot_menu_timeout;  /* ms, -1 = the firmware's default */
+	int reboot_timeout;     /* ms after a failed boot, -1 = wait forever */
+	/* --cpu [hide-kvm][,hyperv][,hv-vendor-id=STR] */
+	bool cpu_hide_kvm;
+	bool cpu_hyperv;
+	const char *hv_vendor_id; /* 1-12 characters, NULL = "Microsoft Hv" */
+	bool rtc_localtime;     /* --rtc base=utc|localtime */
+	/* --smbios type=0|1,KEY=VALUE,... (NULL = ptvm's default) */
+	struct config_smbios {
+		const char *bios_vendor, *bios_version, *bios_date;
+		const char *manufacturer, *product, *version, *serial, *sku, *family;
+		u8 uuid[16];
+		bool uuid_set;
+	} smbios;
 };
 
 /* Defaults for every field. */

@@ -104,7 +104,7 @@ int machine_create(struct vm *vm)
 		return ret;
 
 	m->serial = serial_create(vm, PORT_COM1, IRQ_COM1, m->serial_out, m->serial_in);
-	m->rtc = rtc_create(vm, &vm->layout, c->cpus, false);
+	m->rtc = rtc_create(vm, &vm->layout, c->cpus, c->rtc_localtime);
 	m->i8042 = i8042_create(vm);
 	m->pm = pm_create(vm);
 	m->sinks = port_sinks_create(vm);

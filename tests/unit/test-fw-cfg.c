@@ -334,7 +334,7 @@ TEST(smbios_files_present)
 
 	setup(&vm, &f);
 	ASSERT_EQ(layout_compute(&l, 512 * MiB, 40, 0), 0);
-	ASSERT_EQ(firmware_add_smbios(&f, &l, 2), 0);
+	ASSERT_EQ(firmware_add_smbios(&f, &l, 2, NULL), 0);
 	anchor = read_file(&vm, &f, SMBIOS_FILE_ANCHOR, &asize);
 	tables = read_file(&vm, &f, SMBIOS_FILE_TABLES, &tsize);
 	ASSERT_TRUE(anchor && tables);
