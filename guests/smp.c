@@ -2,8 +2,9 @@
  * SMP bring-up: starts every AP the MADT lists with INIT-SIPI-SIPI (the
  * trampoline in lib/start.S, copied to 0x10000), each AP counts itself and
  * reports its APIC ID; the count must be cpus=N minus the BSP.
- * Also checks the BSP flag in IA32_APIC_BASE and that CPUID's initial
- * APIC ID matches the local APIC ID on every CPU.
+ * Also checks the BSP flag in IA32_APIC_BASE, that CPUID's initial APIC ID
+ * matches the local APIC ID on every CPU, and that fixed IPIs (to one AP,
+ * to all but self) wake the halted APs and run the handler there.
  * Command line: cpus=N (default 1), timeout=MS per AP (default 5000).
  */
 #include "lib/acpi.h"
@@ -17,8 +18,11 @@ struct cpu_seen {
 	bool bsp_flag;
 };
 
+#define VEC_IPI 50
+
 static struct cpu_seen seen[AP_MAX];
 static int ap_count;
+static volatile int ipi_hits[256];
 
 // The initial APIC ID CPUID leaf 1 reports (EBX bits 31..24).
 static u32 cpuid_apic_id(void)
@@ -46,6 +50,47 @@ static void ap_main(int slot)
 	seen[slot].bsp_flag = bsp_flag();
 	printf("AP slot %d: APIC ID %u up\n", slot, seen[slot].apic_id);
 	__atomic_fetch_add(&ap_count, 1, __ATOMIC_SEQ_CST);
+}
+
+// Runs on the CPU the IPI reached.
+static void ipi_handler(int vector)
+{
+	__atomic_fetch_add(&ipi_hits[lapic_id() & 0xff], 1, __ATOMIC_SEQ_CST);
+}
+
+// Wait (bounded, ~1 s) until every AP in ids (not the BSP) has want IPIs.
+static bool wait_ipis(const u32 *ids, int n, u32 bsp, int want)
+{
+	for (int t = 0; t < 1000; t++) {
+		bool all = true;
+
+		for (int i = 0; i < n; i++)
+			if (ids[i] != bsp && ipi_hits[ids[i] & 0xff] < want)
+				all = false;
+		if (all)
+			return true;
+		udelay(1000);
+	}
+	return false;
+}
+
+// Fixed IPIs wake halted APs: one to each AP by ID, then one to all but self.
+static void check_ipis(const u32 *ids, int n, u32 bsp)
+{
+	int extra = 0;
+
+	trap_set_handler(VEC_IPI, ipi_handler);
+	for (int i = 0; i < n; i++)
+		if (ids[i] != bsp)
+			lapic_ipi(ids[i], ICR_FIXED | ICR_ASSERT | VEC_IPI);
+	report(wait_ipis(ids, n, bsp, 1), "a fixed IPI to each halted AP ran its handler there");
+	lapic_ipi(0, ICR_FIXED | ICR_ASSERT | ICR_ALL_BUT_SELF | VEC_IPI);
+	report(wait_ipis(ids, n, bsp, 2), "an all-but-self IPI reached every AP");
+	udelay(10000);
+	for (int i = 0; i < n; i++)
+		if (ipi_hits[ids[i] & 0xff] != (ids[i] == bsp ? 0 : 2))
+			extra++;
+	report(!extra, "no CPU got more IPIs than sent, the BSP none");
 }
 
 // Start every AP of the MADT and check who arrived.
@@ -96,5 +141,7 @@ int main(void)
 			wrong++;
 	report(!missing, "every MADT APIC ID was seen running");
 	report(!wrong, "on every AP: CPUID APIC ID == LAPIC ID, BSP flag clear");
+	if (ap_count == n - 1 && n > 1)
+		check_ipis(ids, n, bsp);
 	return report_summary();
 }

@@ -56,7 +56,7 @@ void lapic_eoi(void)
 }
 
 // Send an IPI and wait (bounded) until the APIC has delivered it.
-static void lapic_ipi(u32 apic_id, u32 icr)
+void lapic_ipi(u32 apic_id, u32 icr)
 {
 	lapic_write(LAPIC_ICR_HI, apic_id << 24);
 	lapic_write(LAPIC_ICR_LO, icr);
@@ -108,7 +108,8 @@ int smp_start_ap(u32 apic_id, void (*fn)(int slot), u32 timeout_ms)
 	return ap_arrived != before ? 0 : -1;
 }
 
-// An AP in long mode on its own stack (from ap_entry64): run fn, then park.
+// An AP in long mode on its own stack (from ap_entry64): run fn, then idle
+// with interrupts on, so IPIs reach the handlers set with trap_set_handler().
 void ap_start(int slot)
 {
 	idt_load();
@@ -116,4 +117,6 @@ void ap_start(int slot)
 	if (slot < AP_MAX - 1 && ap_fn)
 		ap_fn(slot);
 	__atomic_fetch_add(&ap_arrived, 1, __ATOMIC_SEQ_CST);
+	for (;;)
+		__asm__ volatile("sti; hlt" ::: "memory");
 }

@@ -131,6 +131,11 @@ u32 lapic_id(void);
 #define SPURIOUS_VECTOR 63
 void lapic_enable(void);
 void lapic_eoi(void);
+/* Write ICR (high: destination APIC ID) and wait for delivery. */
+#define ICR_FIXED 0x00000000
+#define ICR_ASSERT 0x00004000
+#define ICR_ALL_BUT_SELF 0x000c0000
+void lapic_ipi(u32 apic_id, u32 icr);
 
 /*
  * Traps: vectors 0..31 are exceptions, IRQ_VECTOR_FIRST.. (32 of them)
@@ -158,7 +163,8 @@ void pic_mask_all(void);
  * Start the AP with this APIC ID (INIT, SIPI, SIPI) and wait up to
  * timeout_ms for it to call fn(slot) on its own stack; slot counts the
  * APs that reached long mode, from 0. Returns 0, -1 if the AP did not
- * arrive in time. APs are started one at a time.
+ * arrive in time. APs are started one at a time; afterwards they halt with
+ * interrupts enabled.
  */
 int smp_start_ap(u32 apic_id, void (*fn)(int slot), u32 timeout_ms);
 
