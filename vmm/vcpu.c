@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "firmware/hyperv.h"
 #include "vmm/log.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
@@ -140,7 +141,9 @@ static int vcpu_create(struct vm *vm, struct vcpu *v, int id, struct kvm_cpuid2 
 		pr_err("vCPU %d: KVM_SET_CPUID2: %s", id, strerror(errno));
 		return -errno;
 	}
-	ret = setup_lapic(v);
+	ret = hyperv_vcpu_init(vm->kvm_fd, v->fd, vm->cfg); /* --cpu hyperv */
+	if (!ret)
+		ret = setup_lapic(v);
 	if (!ret)
 		ret = setup_fpu(v);
 	if (ret)
@@ -157,6 +160,10 @@ int vcpus_create(struct vm *vm)
 	if (!cpuid) {
 		pr_err("KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
 		return -EIO;
+	}
+	if (hyperv_cpuid_apply(vm->cfg, &cpuid, vm->cfg->cpus)) { /* --cpu hide-kvm, hyperv */
+		free(cpuid);
+		return -ENOMEM;
 	}
 	vm->nr_vcpus = vm->cfg->cpus;
 	vm->vcpus = calloc((size_t)vm->nr_vcpus, sizeof(*vm->vcpus));
