@@ -79,7 +79,9 @@ setup16:
 	subw	$0x20, %ax		/* DS = ES = SS = start of the setup area */
 	movw	%ax, %ds
 	movw	%ax, %ss
-	movw	$0xfff0, %sp		/* top of the 64 KiB setup segment */
+	movw	$0x2000, %sp		/* 8 KiB into the setup area: clear of the
+					 * EBDA when loaded at 0x90000 and of the
+					 * command line at 0x20000 when at 0x10000 */
 
 	/* zero boot_params */
 	movw	$(BOOT_PARAMS_16 >> 4), %ax
