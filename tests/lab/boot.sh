@@ -6,12 +6,13 @@
 # ACPI tables, the ECAM window in /proc/iomem; and that the VMM's exit status
 # is what the guest chose (poweroff -> 0, debug-exit 42 -> 42). Prints TAP.
 #
-# usage: boot.sh [--vmm ptvm|qemu] [--work DIR] [CASE...]
+# usage: boot.sh [--vmm ptvm|qemu] [--work DIR] [--show] [CASE...]
 #   --vmm      the VMM under test (default ptvm; qemu checks the harness and
 #              the lab themselves with the same assertions)
 #   --work     a folder outside /tmp for the initramfs and the lab's output
 #              (default $LAB_WORK, else build-lab-work/ in the repository);
 #              the consoles are kept in WORK/boot-VMM/CASE.log
+#   --show     print every guest console (as TAP comments), e.g. for a demo
 #   CASE       NAME:CPUS:MEMORY:END, e.g. 1cpu:1:512M:poweroff. Default cases:
 #              1cpu-poweroff:1:512M:poweroff 2cpu-exit42:2:768M:exit42
 # Environment: PTVM (the ptvm binary; default the newest build*/ptvm),
@@ -52,18 +53,26 @@ if [ "${1:-}" = --inner ]; then
 fi
 
 # --- on this machine: run the lab, then check what each guest printed ----------
-vmm=ptvm work=${LAB_WORK:-$LAB_REPO/build-lab-work}
+vmm=ptvm work=${LAB_WORK:-$LAB_REPO/build-lab-work} show=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--vmm) vmm=$2; shift 2 ;;
 	--work) work=$2; shift 2 ;;
-	-h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+	--show) show=1; shift ;;
+	-h|--help) sed -n '2,22p' "$0"; exit 0 ;;
 	-*) lab_die "unknown option $1 (see --help)" ;;
 	*) break ;;
 	esac
 done
 cases=("$@")
 [ ${#cases[@]} -gt 0 ] || cases=("${default_cases[@]}")
+for c in "${cases[@]}"; do
+	IFS=: read -r name cpus mem end <<< "$c"
+	[[ "$name" =~ ^[A-Za-z0-9_.-]+$ && "$cpus" =~ ^[0-9]+$ && -n "$end" ]] ||
+		lab_die "case '$c': write NAME:CPUS:MEMORY:END, e.g. 2cpu:2:512M:exit42"
+	lab_size_mib "$mem" >/dev/null
+	lab_expected_status qemu "$end" >/dev/null
+done
 lab_require_or_skip qemu-system-x86_64
 case "$vmm" in
 ptvm) bin=$(lab_find_ptvm) ;;
@@ -121,7 +130,7 @@ for c in "${cases[@]}"; do
 	got=$(sed -n 's/^cpus=\([0-9]*\) .*/\1/p' <<< "$facts" | head -1)
 	[ "$got" = "$cpus" ]
 	check $? "$name: guest sees cpus=$cpus (got '${got:-none}')"
-	mib=${mem%M}
+	mib=$(lab_size_mib "$mem")
 	kb=$(sed -n 's/^memtotal_kb=\([0-9]*\)$/\1/p' <<< "$facts" | head -1)
 	[ -n "$kb" ] && [ "$kb" -le $((mib * 1024)) ] && [ "$kb" -ge $((mib * 1024 * 3 / 4)) ]
 	check $? "$name: MemTotal ${kb:-none} kB is within 75-100% of $mem"
@@ -138,6 +147,13 @@ for c in "${cases[@]}"; do
 	check $? "$name: $vmm exit status $rc is what the guest chose ($end -> $want)"
 done
 echo "1..$n"
+if [ "$show" = 1 ]; then
+	for c in "${cases[@]}"; do
+		name=${c%%:*}
+		echo "# --- $name: $(cat "$out/$name.cmd" 2>/dev/null); exit status $(cat "$out/$name.rc" 2>/dev/null)"
+		sed 's/\r$//; s/^/# | /' "$out/$name.log" 2>/dev/null
+	done
+fi
 if [ "$failed" -gt 0 ]; then
 	echo "# $failed check(s) failed; consoles and VMM stderr in $out (NAME.log, NAME.err), lab console $out/lab-console.log"
 	for c in "${cases[@]}"; do

@@ -55,14 +55,20 @@ lab_kernel_dir() {
 	esac
 	if [ ! -f "$kdir/.done" ]; then
 		mkdir -p "$LAB_CACHE" || lab_die "cannot create $LAB_CACHE (set LAB_CACHE to a writable folder)"
-		rm -rf "$kdir" && mkdir -p "$kdir"
-		pkg=$(apt-cache depends "$meta" 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}')
-		[ -n "$pkg" ] || lab_die "cannot resolve the Debian package $meta: run 'apt-get update' (scripts/setup-deps does)"
-		(cd "$kdir" && apt-get download "$pkg" >"$kdir/download.log" 2>&1) ||
-			lab_die "apt-get download $pkg failed (see $kdir/download.log; run 'apt-get update' first)"
-		(cd "$kdir" && dpkg-deb -x ./*.deb root && rm -f ./*.deb) ||
-			lab_die "cannot unpack $pkg into $kdir"
-		touch "$kdir/.done"
+		# one download at a time: several labs may start at once
+		(
+			flock 9
+			[ -f "$kdir/.done" ] && exit 0
+			rm -rf "$kdir" && mkdir -p "$kdir"
+			pkg=$(apt-cache depends "$meta" 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}')
+			[ -n "$pkg" ] || lab_die "cannot resolve the Debian package $meta: run 'apt-get update' (scripts/setup-deps does)"
+			echo "${0##*/}: downloading $pkg into $kdir (once)" >&2
+			(cd "$kdir" && apt-get download "$pkg" >"$kdir/download.log" 2>&1) ||
+				lab_die "apt-get download $pkg failed (see $kdir/download.log; run 'apt-get update' first)"
+			(cd "$kdir" && dpkg-deb -x ./*.deb root && rm -f ./*.deb) ||
+				lab_die "cannot unpack $pkg into $kdir"
+			touch "$kdir/.done"
+		) 9> "$LAB_CACHE/.kernel-download.lock" || exit
 	fi
 	echo "$kdir"
 }
@@ -92,6 +98,15 @@ lab_find_ptvm() {
 # Print a hash that changes whenever any of the given files changes.
 lab_hash_files() {
 	cat "$@" | sha256sum | cut -c1-16
+}
+
+# Print size $1 ("512M", "2G") in MiB; fail for other forms.
+lab_size_mib() {
+	case "$1" in
+	*[0-9]M) echo "${1%M}" ;;
+	*[0-9]G) echo $((${1%G} * 1024)) ;;
+	*) lab_die "memory size '$1': give it as NUMBER M or NUMBER G" ;;
+	esac
 }
 
 # --- inside the lab (L2) -------------------------------------------------------
