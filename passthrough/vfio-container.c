@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/vfio.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,31 @@ static int type1_open(struct iommu *io)
 	return 0;
 }
 
+/* The IOVA-range capability at off. The kernel aligns capabilities to 4
+ * bytes only, so the 64-bit fields are copied out, not dereferenced. */
+static void iova_cap(struct iommu *io, const struct vfio_iommu_type1_info *info, u32 off)
+{
+	const u8 *c = (const u8 *)info + off;
+	size_t first = offsetof(struct vfio_iommu_type1_info_cap_iova_range, iova_ranges);
+	u32 nr;
+
+	if (off + first > info->argsz)
+		return;
+	memcpy(&nr, c + offsetof(struct vfio_iommu_type1_info_cap_iova_range, nr_iovas), sizeof(nr));
+	for (u32 i = 0; i < nr && io->nr_valid < IOMMU_MAX_RANGES; i++) {
+		struct vfio_iova_range vr;
+		struct iova_range *r;
+
+		if (off + first + (i + 1) * sizeof(vr) > info->argsz)
+			break;
+		memcpy(&vr, c + first + i * sizeof(vr), sizeof(vr));
+		r = &io->valid[io->nr_valid++];
+		r->start = vr.start;
+		r->last = vr.end;
+		snprintf(r->what, sizeof(r->what), "IOMMU range");
+	}
+}
+
 /* Read the IOMMU's page sizes and usable IOVA ranges (capability chain). */
 static void type1_get_info(struct iommu *io)
 {
@@ -73,19 +99,12 @@ static void type1_get_info(struct iommu *io)
 		u32 off = info->cap_offset;
 
 		while (off && off + sizeof(struct vfio_info_cap_header) <= info->argsz) {
-			struct vfio_info_cap_header *h = (void *)((u8 *)info + off);
+			struct vfio_info_cap_header hdr, *h = &hdr;
 
-			if (h->id == VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE) {
-				struct vfio_iommu_type1_info_cap_iova_range *c = (void *)h;
+			memcpy(&hdr, (u8 *)info + off, sizeof(hdr));
 
-				for (u32 i = 0; i < c->nr_iovas && io->nr_valid < IOMMU_MAX_RANGES; i++) {
-					struct iova_range *r = &io->valid[io->nr_valid++];
-
-					r->start = c->iova_ranges[i].start;
-					r->last = c->iova_ranges[i].end;
-					snprintf(r->what, sizeof(r->what), "IOMMU range");
-				}
-			}
+			if (h->id == VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE)
+				iova_cap(io, info, off);
 			if (h->next <= off)
 				break;
 			off = h->next;

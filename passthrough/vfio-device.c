@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <linux/pci_regs.h>
 #include <linux/vfio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -21,19 +22,31 @@ static void region_caps(struct vdev_region *r, const struct vfio_region_info *in
 	u32 off = info->cap_offset;
 	bool sparse = false;
 
+	/* capabilities are 4-byte aligned only: copy fields out, never dereference */
 	while (off && off + sizeof(struct vfio_info_cap_header) <= info->argsz) {
-		const struct vfio_info_cap_header *h = (const void *)((const u8 *)info + off);
+		const u8 *c = (const u8 *)info + off;
+		struct vfio_info_cap_header hdr, *h = &hdr;
 
+		memcpy(&hdr, c, sizeof(hdr));
 		if (h->id == VFIO_REGION_INFO_CAP_SPARSE_MMAP) {
-			const struct vfio_region_info_cap_sparse_mmap *s = (const void *)h;
+			size_t first = offsetof(struct vfio_region_info_cap_sparse_mmap, areas);
+			u32 nr = 0;
 
 			sparse = true;
 			r->nr_areas = 0;
-			for (u32 i = 0; i < s->nr_areas && r->nr_areas < VDEV_MAX_AREAS; i++) {
-				if (!s->areas[i].size)
+			if (off + first <= info->argsz)
+				memcpy(&nr, c + offsetof(struct vfio_region_info_cap_sparse_mmap, nr_areas),
+				       sizeof(nr));
+			for (u32 i = 0; i < nr && r->nr_areas < VDEV_MAX_AREAS; i++) {
+				struct vfio_region_sparse_mmap_area a;
+
+				if (off + first + (i + 1) * sizeof(a) > info->argsz)
+					break;
+				memcpy(&a, c + first + i * sizeof(a), sizeof(a));
+				if (!a.size)
 					continue;
-				r->areas[r->nr_areas].off = s->areas[i].offset;
-				r->areas[r->nr_areas].size = s->areas[i].size;
+				r->areas[r->nr_areas].off = a.offset;
+				r->areas[r->nr_areas].size = a.size;
 				r->nr_areas++;
 			}
 		} else if (h->id == VFIO_REGION_INFO_CAP_MSIX_MAPPABLE) {

@@ -534,8 +534,9 @@ static int bar_map(struct vfio_pci *v, int i, u64 gpa)
 }
 
 /* Make BAR i's mapping follow the config space: decode on and an address
- * set means mapped there; anything else means unmapped. */
-static void bar_update(struct vfio_pci *v, int i)
+ * set means mapped there; anything else means unmapped. With only_unmap, do
+ * the unmapping part only (before the device itself stops decoding). */
+static void bar_update(struct vfio_pci *v, int i, bool only_unmap)
 {
 	struct vpci_bar *b = &v->bars[i];
 	bool want = vcfg_bar_enabled(&v->cs, i);
@@ -549,7 +550,7 @@ static void bar_update(struct vfio_pci *v, int i)
 	if (b->mapped && want && b->gpa == gpa)
 		return;
 	bar_unmap(v, i);
-	if (!want)
+	if (!want || only_unmap)
 		return;
 	ret = bar_map(v, i, gpa);
 	if (ret)
@@ -673,7 +674,7 @@ static void bars_enable(struct vfio_pci *v)
 	vdev_cfg_write(&v->dev, PCI_COMMAND, 2, cmd);
 	vcfg_set_cmd(&v->cs, v->setup_cmd);
 	for (int i = 0; i <= VCFG_NR_BARS; i++)
-		bar_update(v, i);
+		bar_update(v, i, false);
 }
 
 /* ------------------------------------------------------------------ */
@@ -697,15 +698,20 @@ static void cfg_write(struct pci_dev *d, u16 off, int len, u32 val)
 	struct vcfg_write_result r;
 	unsigned act = vcfg_write(&v->cs, off, len, val, &r);
 
+	/* Slots go before the device stops decoding (VFIO then revokes the
+	 * mmaps) and come after it starts, so no vCPU touches a dead mapping. */
+	if (act & VCFG_ACT_DECODE)
+		for (int i = 0; i <= VCFG_NR_BARS; i++)
+			bar_update(v, i, true);
 	if (act & VCFG_ACT_FORWARD)
 		vdev_cfg_write(&v->dev, off, len, r.fwd_val);
 	if (act & VCFG_ACT_DECODE) {
 		for (int i = 0; i <= VCFG_NR_BARS; i++)
-			bar_update(v, i);
+			bar_update(v, i, false);
 	} else if (act & VCFG_ACT_BAR) {
 		for (int i = 0; i <= VCFG_NR_BARS; i++)
 			if (r.bars_changed & (1u << i))
-				bar_update(v, i);
+				bar_update(v, i, false);
 	}
 	if (act & VCFG_ACT_MSI)
 		msi_changed(v);
