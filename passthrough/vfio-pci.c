@@ -1020,6 +1020,9 @@ int passthrough_init(struct vm *vm, struct pci_bus *bus, struct passthrough **ou
 			pr_err("%s", err);
 			goto fail;
 		}
+		if (v->cfg->x_vga)
+			pr_warn("%s: x-vga=on is not supported yet: the legacy VGA ranges stay with "
+				"the emulated machine", v->name);
 		if (v->cfg->rombar && v->cfg->romfile) {
 			ret = vrom_load_file(&v->rom, v->cfg->romfile, err, sizeof(err));
 			if (ret) {
