@@ -59,7 +59,7 @@ while [ $# -gt 0 ]; do
 	--vmm) vmm=$2; shift 2 ;;
 	--work) work=$2; shift 2 ;;
 	--show) show=1; shift ;;
-	-h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+	-h|--help) lab_usage; exit 0 ;;
 	-*) lab_die "unknown option $1 (see --help)" ;;
 	*) break ;;
 	esac

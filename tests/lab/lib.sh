@@ -17,6 +17,11 @@ lab_die() {
 	exit "${2:-2}"
 }
 
+# Print the calling script's header comment (its usage), without the #! line.
+lab_usage() {
+	awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0"
+}
+
 # Exit 77 (meson's "skipped") when a tool the lab cannot run without is missing.
 lab_require_or_skip() {
 	local tool
