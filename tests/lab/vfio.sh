@@ -10,8 +10,9 @@
 #              pattern the host wrote and writes a new one the host then finds
 #   e1000e     Linux L3: link up, MSI-X vectors, option ROM through the ROM BAR
 #   bad-*      wrong address, device on another driver, device on no driver,
-#              missing romfile, /dev/vfio/N not accessible: ptvm fails with one
-#              error line naming the problem, and the host drivers are unchanged
+#              missing romfile, /dev/vfio/N not accessible, memlock limit too
+#              low (as an unprivileged user): ptvm fails with one error line
+#              naming the problem, and the host drivers are unchanged
 # Prints TAP. Exit: 0 all passed, 1 a check failed, 77 the lab cannot run here.
 # usage: vfio.sh [--work DIR]   (DIR outside /tmp; default $LAB_WORK or
 #        build-lab-work/ in the repository). Environment: PTVM (the binary;
@@ -68,6 +69,12 @@ if [ "${1:-}" = --inner ]; then
 	chmod 666 /dev/kvm
 	run bad-perm timeout -k 5 60 setpriv --reuid=65534 --regid=65534 --clear-groups \
 		"$P" -q run --kernel /tmp/hello.bzimage --memory 128M --device vfio,host=$EDU
+	# the group opens for anyone now, so the memlock check is what stops it
+	chmod 666 /dev/vfio/3
+	run bad-memlock timeout -k 5 60 bash -c 'ulimit -l 1024 && exec "$@"' _ \
+		setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$P" -q run --kernel /tmp/hello.bzimage --memory 128M --device vfio,host=$EDU
+	chmod 600 /dev/vfio/3
 	drivers > "$OUT/drivers-after"
 	exit 0
 fi
@@ -189,6 +196,7 @@ bad_case bad-driver 'bound to virtio-pci, not vfio-pci'
 bad_case bad-nodriver 'not bound to vfio-pci (no driver)'
 bad_case bad-romfile 'cannot open romfile /nonexistent/edu.rom'
 bad_case bad-perm 'permission denied on /dev/vfio/'
+bad_case bad-memlock '128 MiB of locked memory needed but RLIMIT_MEMLOCK allows 1 MiB'
 cmp -s "$out/drivers-before" "$out/drivers-after"
 check $? "host drivers unchanged by the failed runs ($(tr '\n' ' ' < "$out/drivers-after"))"
 
