@@ -25,6 +25,7 @@
 #include "devices/serial.h"
 #include "firmware/acpi.h"
 #include "firmware/bzimage.h"
+#include "passthrough/vfio-pci.h"
 #include "firmware/firmware.h"
 #include "vmm/log.h"
 #include "vmm/machine.h"
@@ -40,6 +41,7 @@ struct machine {
 	struct debug_exit *debug_exit;
 	struct debugcon *debugcon;
 	struct pci_bus *pci;
+	struct passthrough *pt; /* NULL without --device */
 	struct firmware *fw; /* --firmware: its images, fw_cfg and LPC bridge */
 	int serial_out, serial_in; /* fds we opened or duplicated, -1 if none */
 	int debugcon_fd;
@@ -123,6 +125,10 @@ int machine_create(struct vm *vm)
 	m->pci = pci_bus_create(vm);
 	if (!m->pci)
 		return -ENOMEM;
+	/* after the bus (slots, BAR windows), before the vCPUs start */
+	ret = passthrough_init(vm, m->pci, &m->pt);
+	if (ret)
+		return ret;
 	if (c->firmware)
 		return firmware_create(vm, m->pci, &m->fw);
 	return 0;
@@ -168,6 +174,8 @@ void machine_destroy(struct vm *vm)
 	if (!m)
 		return;
 	firmware_destroy(m->fw);
+	/* devices reset and closed, guest RAM out of the IOMMU, before the bus goes */
+	passthrough_destroy(m->pt);
 	if (m->pci)
 		pci_bus_destroy(m->pci);
 	if (m->debugcon)

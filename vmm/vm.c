@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "passthrough/vfio-pci.h"
 #include "vmm/log.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
@@ -209,7 +210,9 @@ int vm_create(struct vm *vm, const struct vm_config *cfg)
 	if (ret)
 		return ret;
 
-	ret = layout_compute(&vm->layout, cfg->ram_size, host_phys_bits(vm), 0);
+	/* the 64-bit PCI window must hold every passed-through 64-bit BAR */
+	ret = layout_compute(&vm->layout, cfg->ram_size, host_phys_bits(vm),
+			     passthrough_mmio64_need(cfg));
 	if (ret) {
 		pr_err("%llu MiB of RAM does not fit in this host's %d physical address bits: give less --memory",
 		       (unsigned long long)(cfg->ram_size >> 20), host_phys_bits(vm));
