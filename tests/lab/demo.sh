@@ -24,7 +24,7 @@ if [ "${1:-}" = --inner ]; then
 	cp "$kernel" /tmp/vmlinuz
 	cp "$initrd" /tmp/l3.cpio.gz
 	set -x
-	"$LAB_PTVM_BIN" -v run --kernel /tmp/vmlinuz --initrd /tmp/l3.cpio.gz --memory 512M --cpus 2 \
+	exec "$LAB_PTVM_BIN" -v run --kernel /tmp/vmlinuz --initrd /tmp/l3.cpio.gz --memory 512M --cpus 2 \
 		--cmdline "console=ttyS0 panic=-1 quiet ptvm.test=nvme ptvm.end=exit" \
 		--on-reboot exit --device vfio,host=$NVME
 fi
