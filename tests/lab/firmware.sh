@@ -28,13 +28,14 @@ value=ptvm$RANDOM$RANDOM
 # record in $OUT/bench-$tag.time the seconds from start until the console
 # first shows "Linux version" (polled every 20 ms; "none" if never).
 stamped() {
-	local tag=$1 t0 pid log=/tmp/bench-$tag.log seen=none
+	local tag=$1 t0 pid log seen=none
 	shift
+	log=/tmp/bench-$tag.log
 	t0=$EPOCHREALTIME
 	timeout -k 5 "${LAB_BOOT_TIMEOUT:-400}" "$@" < /dev/null > "$log" 2> "$OUT/bench-$tag.err" &
 	pid=$!
 	while kill -0 "$pid" 2>/dev/null; do
-		if grep -q 'Linux version' "$log"; then
+		if grep -qs 'Linux version' "$log"; then
 			seen=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN {printf "%.2f", b - a}')
 			break
 		fi
