@@ -111,6 +111,21 @@ static void kvm_region_del(struct mem_listener *l, struct mem_region *r)
 	r->slot = -1;
 }
 
+// The default huge page size in bytes (from /proc/meminfo), 2 MiB if unknown.
+static u64 huge_page_size(void)
+{
+	FILE *f = fopen("/proc/meminfo", "r");
+	unsigned long long kb = 2048;
+	char line[128];
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "Hugepagesize: %llu kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kb * KiB;
+}
+
 // Allocate guest RAM as one shared memfd mapping (so the IOMMU and KVM see the same pages).
 static int alloc_ram(struct vm *vm)
 {
@@ -133,8 +148,9 @@ static int alloc_ram(struct vm *vm)
 	if (vm->ram == MAP_FAILED) {
 		vm->ram = NULL;
 		if (c->hugepages)
-			pr_err("cannot map %llu MiB of huge pages: %s: reserve enough first (echo N > /proc/sys/vm/nr_hugepages)",
-			       (unsigned long long)(c->ram_size >> 20), strerror(errno));
+			pr_err("cannot map %llu MiB of huge pages: %s: reserve them first (echo %llu > /proc/sys/vm/nr_hugepages, more if other programs use them)",
+			       (unsigned long long)(c->ram_size >> 20), strerror(errno),
+			       (unsigned long long)(c->ram_size / huge_page_size()));
 		else
 			pr_err("cannot map %llu MiB of guest RAM: %s", (unsigned long long)(c->ram_size >> 20),
 			       strerror(errno));
