@@ -111,6 +111,29 @@ static int setup_lapic(struct vcpu *v)
 	return 0;
 }
 
+// MSRs firmware would leave set: MTRRs enabled with write-back as the default
+// type (without it Linux runs with PAT off and cannot map write-combining, which
+// GPU passthrough needs), and fast string operations on.
+static int setup_msrs(struct vcpu *v)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e[2];
+	} m = {
+		.hdr.nmsrs = 2,
+		.e = {
+			{ .index = 0x2ff, .data = (1u << 11) | 6 }, /* IA32_MTRR_DEF_TYPE: E, type WB */
+			{ .index = 0x1a0, .data = 1 },              /* IA32_MISC_ENABLE: fast strings */
+		},
+	};
+	int ret = ioctl(v->fd, KVM_SET_MSRS, &m);
+
+	if (ret < 0)
+		return -errno;
+	/* a KVM that refuses MISC_ENABLE still took the MTRR default */
+	return ret >= 1 ? 0 : -EIO;
+}
+
 // x87/SSE state as after reset by firmware.
 static int setup_fpu(struct vcpu *v)
 {
@@ -146,6 +169,8 @@ static int vcpu_create(struct vm *vm, struct vcpu *v, int id, struct kvm_cpuid2 
 		ret = setup_lapic(v);
 	if (!ret)
 		ret = setup_fpu(v);
+	if (!ret)
+		ret = setup_msrs(v);
 	if (ret)
 		pr_err("vCPU %d: initial state: %s", id, strerror(-ret));
 	return ret;
