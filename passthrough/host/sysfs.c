@@ -44,6 +44,23 @@ static int vpath(const struct sysfs *s, char *buf, size_t len, const char *fmt, 
 	return 0;
 }
 
+/*
+ * Fill char array p with the path of the calling variadic function's
+ * printf-style arguments (its last named parameter is fmt), or return the
+ * error from that function.
+ */
+#define VPATH_OR_RETURN(s, p, fmt)					\
+	do {								\
+		va_list ap_;						\
+		int r_;							\
+									\
+		va_start(ap_, fmt);					\
+		r_ = vpath(s, p, sizeof(p), fmt, ap_);			\
+		va_end(ap_);						\
+		if (r_ < 0)						\
+			return r_;					\
+	} while (0)
+
 // Public form of vpath().
 int sysfs_path(const struct sysfs *s, char *buf, size_t len, const char *fmt, ...)
 {
@@ -86,17 +103,12 @@ static int read_abs(const char *p, void *buf, size_t len)
 int sysfs_read(const struct sysfs *s, char *buf, size_t len, const char *fmt, ...)
 {
 	char p[PATH_MAX];
-	va_list ap;
 	int r;
 
 	if (len == 0)
 		return -EINVAL;
 	buf[0] = '\0';
-	va_start(ap, fmt);
-	r = vpath(s, p, sizeof(p), fmt, ap);
-	va_end(ap);
-	if (r < 0)
-		return r;
+	VPATH_OR_RETURN(s, p, fmt);
 	r = read_abs(p, buf, len - 1);
 	if (r < 0)
 		return r;
@@ -110,14 +122,9 @@ int sysfs_read(const struct sysfs *s, char *buf, size_t len, const char *fmt, ..
 int sysfs_read_ulong(const struct sysfs *s, unsigned long *v, const char *fmt, ...)
 {
 	char p[PATH_MAX], buf[64], *end;
-	va_list ap;
 	int r;
 
-	va_start(ap, fmt);
-	r = vpath(s, p, sizeof(p), fmt, ap);
-	va_end(ap);
-	if (r < 0)
-		return r;
+	VPATH_OR_RETURN(s, p, fmt);
 	r = read_abs(p, buf, sizeof(buf) - 1);
 	if (r < 0)
 		return r;
@@ -133,14 +140,8 @@ int sysfs_read_ulong(const struct sysfs *s, unsigned long *v, const char *fmt, .
 int sysfs_read_bin(const struct sysfs *s, void *buf, size_t len, const char *fmt, ...)
 {
 	char p[PATH_MAX];
-	va_list ap;
-	int r;
 
-	va_start(ap, fmt);
-	r = vpath(s, p, sizeof(p), fmt, ap);
-	va_end(ap);
-	if (r < 0)
-		return r;
+	VPATH_OR_RETURN(s, p, fmt);
 	return read_abs(p, buf, len);
 }
 
@@ -149,14 +150,8 @@ long sysfs_file_size(const struct sysfs *s, const char *fmt, ...)
 {
 	char p[PATH_MAX];
 	struct stat st;
-	va_list ap;
-	int r;
 
-	va_start(ap, fmt);
-	r = vpath(s, p, sizeof(p), fmt, ap);
-	va_end(ap);
-	if (r < 0)
-		return r;
+	VPATH_OR_RETURN(s, p, fmt);
 	if (stat(p, &st) < 0)
 		return -errno;
 	return (long)st.st_size;
@@ -167,18 +162,12 @@ int sysfs_link_name(const struct sysfs *s, char *buf, size_t len, const char *fm
 {
 	char p[PATH_MAX], target[PATH_MAX];
 	const char *base;
-	va_list ap;
 	ssize_t n;
-	int r;
 
 	if (len == 0)
 		return -EINVAL;
 	buf[0] = '\0';
-	va_start(ap, fmt);
-	r = vpath(s, p, sizeof(p), fmt, ap);
-	va_end(ap);
-	if (r < 0)
-		return r;
+	VPATH_OR_RETURN(s, p, fmt);
 	n = readlink(p, target, sizeof(target) - 1);
 	if (n < 0)
 		return -errno;
@@ -211,14 +200,8 @@ bool sysfs_exists(const struct sysfs *s, const char *fmt, ...)
 int sysfs_access(const struct sysfs *s, int mode, const char *fmt, ...)
 {
 	char p[PATH_MAX];
-	va_list ap;
-	int r;
 
-	va_start(ap, fmt);
-	r = vpath(s, p, sizeof(p), fmt, ap);
-	va_end(ap);
-	if (r < 0)
-		return r;
+	VPATH_OR_RETURN(s, p, fmt);
 	return access(p, mode) ? -errno : 0;
 }
 
@@ -250,14 +233,8 @@ int sysfs_write_abs(const struct sysfs *s, const char *abs, const char *val)
 int sysfs_write(const struct sysfs *s, const char *val, const char *fmt, ...)
 {
 	char p[PATH_MAX];
-	va_list ap;
-	int r;
 
-	va_start(ap, fmt);
-	r = vpath(s, p, sizeof(p), fmt, ap);
-	va_end(ap);
-	if (r < 0)
-		return r;
+	VPATH_OR_RETURN(s, p, fmt);
 	return sysfs_write_abs(s, p, val);
 }
 
@@ -273,17 +250,11 @@ int sysfs_list(const struct sysfs *s, char ***names, int *n, const char *fmt, ..
 	char p[PATH_MAX], **out, *str;
 	size_t bytes = 0, count = 0, i = 0;
 	struct dirent *de;
-	va_list ap;
 	DIR *d;
-	int r;
 
 	*names = NULL;
 	*n = 0;
-	va_start(ap, fmt);
-	r = vpath(s, p, sizeof(p), fmt, ap);
-	va_end(ap);
-	if (r < 0)
-		return r;
+	VPATH_OR_RETURN(s, p, fmt);
 	d = opendir(p);
 	if (!d)
 		return -errno;
