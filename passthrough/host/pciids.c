@@ -103,17 +103,23 @@ static const char *find_child(const char *top, int tabs, const char *key)
 	return NULL;
 }
 
-// Vendor lines are the only top-level lines that start with 4 hex digits.
-const char *pciids_vendor(const struct pciids *p, unsigned int vendor, char *buf, size_t len)
+// The vendor's top-level line (4 hex digits first); empties buf; NULL if none.
+static const char *vendor_line(const struct pciids *p, unsigned int vendor, char *buf, size_t len)
 {
 	char key[8];
-	const char *l;
 
 	buf[0] = '\0';
 	if (!p->data || len == 0)
-		return buf;
+		return NULL;
 	snprintf(key, sizeof(key), "%04x", vendor & 0xffff);
-	l = find_top(p, key);
+	return find_top(p, key);
+}
+
+// The vendor's name, or "" when unknown.
+const char *pciids_vendor(const struct pciids *p, unsigned int vendor, char *buf, size_t len)
+{
+	const char *l = vendor_line(p, vendor, buf, len);
+
 	return l ? copy_name(l, 4, buf, len) : buf;
 }
 
@@ -121,14 +127,9 @@ const char *pciids_vendor(const struct pciids *p, unsigned int vendor, char *buf
 const char *pciids_device(const struct pciids *p, unsigned int vendor, unsigned int device,
 			  char *buf, size_t len)
 {
+	const char *l = vendor_line(p, vendor, buf, len);
 	char key[8];
-	const char *l;
 
-	buf[0] = '\0';
-	if (!p->data || len == 0)
-		return buf;
-	snprintf(key, sizeof(key), "%04x", vendor & 0xffff);
-	l = find_top(p, key);
 	if (!l)
 		return buf;
 	snprintf(key, sizeof(key), "%04x", device & 0xffff);
