@@ -1,48 +1,9 @@
 /* `ptvm run` options of the firmware boot path: --boot, --cpu, --rtc, --smbios. */
 #include <errno.h>
-#include <stdarg.h>
 
 #include "tests/unit/harness.h"
+#include "tests/unit/config-args.h"
 #include "vmm/config.h"
-
-/* Writable argv, as main() gets it: the parser may cut values at commas. */
-struct args {
-	char buf[16][256];
-	char *argv[17];
-	int argc;
-};
-
-/* Parse "run" followed by the NULL-terminated list of arguments. */
-static int parse_list(struct vm_config *c, char *err, size_t errlen, struct args *a, ...)
-{
-	va_list ap;
-	const char *s;
-
-	memset(a, 0, sizeof(*a));
-	strcpy(a->buf[0], "run");
-	a->argv[a->argc++] = a->buf[0];
-	va_start(ap, a);
-	while ((s = va_arg(ap, const char *))) {
-		snprintf(a->buf[a->argc], sizeof(a->buf[0]), "%s", s);
-		a->argv[a->argc] = a->buf[a->argc];
-		a->argc++;
-	}
-	va_end(ap);
-	config_init(c);
-	return config_parse_run(c, a->argc, a->argv, err, errlen);
-}
-
-static struct args A;
-static struct vm_config C;
-static char E[512];
-
-#define PARSE(...) parse_list(&C, E, sizeof(E), &A, __VA_ARGS__, (const char *)NULL)
-#define PARSE_ERR(msg, ...) do { \
-	E[0] = 0; \
-	ASSERT_EQ(PARSE(__VA_ARGS__), -1); \
-	ASSERT_STR_CONTAINS(E, msg); \
-	ASSERT_TRUE(!strchr(E, '\n')); \
-} while (0)
 
 TEST(defaults)
 {
