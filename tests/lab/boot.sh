@@ -38,16 +38,7 @@ if [ "${1:-}" = --inner ]; then
 		cmdline="console=ttyS0 panic=-1 ptvm.end=$end"
 		[ "${LAB_VERBOSE:-0}" = 1 ] || cmdline="$cmdline quiet"
 		lab_vmm_argv "$vmm" /tmp/vmlinuz /tmp/l3.cpio.gz "$cmdline" "$cpus" "$mem"
-		printf '%q ' "${LAB_VMM_ARGV[@]}" > "$OUT/$name.cmd"
-		t0=$EPOCHREALTIME
-		set +e
-		timeout -k 5 "${LAB_BOOT_TIMEOUT:-240}" "${LAB_VMM_ARGV[@]}" \
-			< /dev/null > "$OUT/$name.log" 2> "$OUT/$name.err"
-		rc=$?
-		set -e
-		t1=$EPOCHREALTIME
-		echo "$rc" > "$OUT/$name.rc"
-		echo "case $name: $vmm exit $rc after $(awk "BEGIN {printf \"%.1f\", $t1 - $t0}") s"
+		lab_run_case "$name" "${LAB_VMM_ARGV[@]}"
 	done
 	exit 0
 fi
@@ -79,11 +70,7 @@ ptvm) bin=$(lab_find_ptvm) ;;
 qemu) bin=$(command -v qemu-system-x86_64) ;;
 *) lab_die "--vmm $vmm: use ptvm or qemu" ;;
 esac
-mkdir -p "$work"
-work=$(cd "$work" && pwd)
-case "$work" in
-/tmp|/tmp/*) lab_die "--work $work: L1's /tmp is not visible in the lab; use a folder outside /tmp" ;;
-esac
+work=$(lab_work_dir "$work")
 kernel=$(lab_vmlinuz 6.1)
 initrd="$work/l3.cpio.gz"
 "$LAB_DIR/mkinitrd-l3" "$initrd"
@@ -92,61 +79,48 @@ rm -rf "$out"
 mkdir -p "$out"
 
 echo "# boot.sh: $vmm ($bin) in the lab, cases: ${cases[*]}"
-set +e
-"$LAB_DIR/run-in-lab" -o "$out" -t "${LAB_TIMEOUT:-900}" --cwd "$LAB_REPO" -- \
+labrc=0
+lab_run_lab -o "$out" -t "${LAB_TIMEOUT:-900}" --cwd "$LAB_REPO" -- \
 	env LAB_BOOT_TIMEOUT="${LAB_BOOT_TIMEOUT:-240}" LAB_VERBOSE="${LAB_VERBOSE:-0}" \
-	"$LAB_DIR/boot.sh" --inner "$vmm" "$bin" "$kernel" "$initrd" "${cases[@]}" 2>&1 | sed 's/^/# lab: /'
-labrc=${PIPESTATUS[0]}
+	"$LAB_DIR/boot.sh" --inner "$vmm" "$bin" "$kernel" "$initrd" "${cases[@]}" || labrc=$?
 # from here on a failed check is a result, not a reason to stop
+set +e
 
-n=0 failed=0
-# Print one TAP result: ok (status 0) or not ok, with description $2.
-check() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
-check "$labrc" "the lab ran (run-in-lab exit $labrc)"
+lab_check "$labrc" "the lab ran (run-in-lab exit $labrc)"
 
 for c in "${cases[@]}"; do
 	IFS=: read -r name cpus mem end <<< "$c"
 	log="$out/$name.log"
 	if [ ! -f "$out/$name.rc" ]; then
-		check 1 "$name: the VMM ran"
+		lab_check 1 "$name: the VMM ran"
 		continue
 	fi
 	rc=$(cat "$out/$name.rc")
 	want=$(lab_expected_status "$vmm" "$end")
-	# facts the guest printed, "PTVM-L3: " removed (the console may use CRLF)
-	facts=$(sed -n 's/\r$//; s/^PTVM-L3: //p' "$log")
-	fact() { grep -c -x -e "$1" <<< "$facts" || true; }
+	lab_read_facts "$log"
 
-	[ "$(fact 'init reached.*')" -ge 1 ]
-	check $? "$name: guest init reached"
-	got=$(sed -n 's/^cpus=\([0-9]*\) .*/\1/p' <<< "$facts" | head -1)
+	[ "$(lab_fact 'init reached.*')" -ge 1 ]
+	lab_check $? "$name: guest init reached"
+	got=$(sed -n 's/^cpus=\([0-9]*\) .*/\1/p' <<< "$LAB_FACTS" | head -1)
 	[ "$got" = "$cpus" ]
-	check $? "$name: guest sees cpus=$cpus (got '${got:-none}')"
+	lab_check $? "$name: guest sees cpus=$cpus (got '${got:-none}')"
 	mib=$(lab_size_mib "$mem")
-	kb=$(sed -n 's/^memtotal_kb=\([0-9]*\)$/\1/p' <<< "$facts" | head -1)
+	kb=$(sed -n 's/^memtotal_kb=\([0-9]*\)$/\1/p' <<< "$LAB_FACTS" | head -1)
 	[ -n "$kb" ] && [ "$kb" -le $((mib * 1024)) ] && [ "$kb" -ge $((mib * 1024 * 3 / 4)) ]
-	check $? "$name: MemTotal ${kb:-none} kB is within 75-100% of $mem"
-	[ "$(fact 'pci 0000:00:00.0 8086:29c0 class 0x060000')" = 1 ]
-	check $? "$name: host bridge 8086:29c0 class 0x060000 at 0000:00:00.0"
-	tables=$(sed -n 's/^acpi tables: //p' <<< "$facts")
+	lab_check $? "$name: MemTotal ${kb:-none} kB is within 75-100% of $mem"
+	[ "$(lab_fact 'pci 0000:00:00.0 8086:29c0 class 0x060000')" = 1 ]
+	lab_check $? "$name: host bridge 8086:29c0 class 0x060000 at 0000:00:00.0"
+	tables=$(sed -n 's/^acpi tables: //p' <<< "$LAB_FACTS")
 	grep -qw APIC <<< "$tables" && grep -qw MCFG <<< "$tables"
-	check $? "$name: ACPI MADT (APIC) and MCFG present (tables: ${tables:-none})"
-	[ "$(fact 'iomem b0000000-bfffffff : PCI MMCONFIG 0000 \[bus 00-ff\]')" = 1 ]
-	check $? "$name: ECAM b0000000-bfffffff for buses 00-ff in /proc/iomem"
-	[ "$(fact "end $end")" = 1 ]
-	check $? "$name: guest reached its end action ($end)"
+	lab_check $? "$name: ACPI MADT (APIC) and MCFG present (tables: ${tables:-none})"
+	[ "$(lab_fact 'iomem b0000000-bfffffff : PCI MMCONFIG 0000 \[bus 00-ff\]')" = 1 ]
+	lab_check $? "$name: ECAM b0000000-bfffffff for buses 00-ff in /proc/iomem"
+	[ "$(lab_fact "end $end")" = 1 ]
+	lab_check $? "$name: guest reached its end action ($end)"
 	[ "$rc" = "$want" ]
-	check $? "$name: $vmm exit status $rc is what the guest chose ($end -> $want)"
+	lab_check $? "$name: $vmm exit status $rc is what the guest chose ($end -> $want)"
 done
-echo "1..$n"
+echo "1..$LAB_TAP_N"
 if [ "$show" = 1 ]; then
 	for c in "${cases[@]}"; do
 		name=${c%%:*}
@@ -154,13 +128,10 @@ if [ "$show" = 1 ]; then
 		sed 's/\r$//; s/^/# | /' "$out/$name.log" 2>/dev/null
 	done
 fi
-if [ "$failed" -gt 0 ]; then
-	echo "# $failed check(s) failed; consoles and VMM stderr in $out (NAME.log, NAME.err), lab console $out/lab-console.log"
+if [ "$LAB_TAP_FAILED" -gt 0 ]; then
+	echo "# $LAB_TAP_FAILED check(s) failed; consoles and VMM stderr in $out (NAME.log, NAME.err), lab console $out/lab-console.log"
 	for c in "${cases[@]}"; do
-		name=${c%%:*}
-		echo "# --- $name: $(cat "$out/$name.cmd" 2>/dev/null)"
-		tail -n 15 "$out/$name.log" 2>/dev/null | sed 's/^/# | /'
-		tail -n 5 "$out/$name.err" 2>/dev/null | sed 's/^/# err| /'
+		lab_show_case "$out" "${c%%:*}"
 	done
 	exit 1
 fi

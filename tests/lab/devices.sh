@@ -36,14 +36,7 @@ if [ "${1:-}" = --inner ]; then
 	cp "$4" /tmp/l3.cpio.gz
 	for name in "${cases[@]}"; do
 		lab_vmm_argv ptvm /tmp/vmlinuz /tmp/l3.cpio.gz "$(case_cmdline "$name")" 1 512M
-		argv=("${LAB_VMM_ARGV[0]}" -v "${LAB_VMM_ARGV[@]:1}")
-		printf '%q ' "${argv[@]}" > "$OUT/$name.cmd"
-		set +e
-		timeout -k 5 "${LAB_BOOT_TIMEOUT:-240}" "${argv[@]}" \
-			< /dev/null > "$OUT/$name.log" 2> "$OUT/$name.err"
-		echo $? > "$OUT/$name.rc"
-		set -e
-		echo "case $name: ptvm exit $(cat "$OUT/$name.rc")"
+		lab_run_case "$name" "${LAB_VMM_ARGV[0]}" -v "${LAB_VMM_ARGV[@]:1}"
 	done
 	exit 0
 fi
@@ -59,11 +52,7 @@ while [ $# -gt 0 ]; do
 done
 lab_require_or_skip qemu-system-x86_64
 bin=$(lab_find_ptvm)
-mkdir -p "$work"
-work=$(cd "$work" && pwd)
-case "$work" in
-/tmp|/tmp/*) lab_die "--work $work: L1's /tmp is not visible in the lab; use a folder outside /tmp" ;;
-esac
+work=$(lab_work_dir "$work")
 kernel=$(lab_vmlinuz 6.1)
 initrd="$work/l3-devices.cpio.gz"
 "$LAB_DIR/mkinitrd-l3" -f "$LAB_DIR/devices-l3.sh=/tests/devices.sh" "$initrd"
@@ -72,60 +61,47 @@ rm -rf "$out"
 mkdir -p "$out"
 
 echo "# devices.sh: ptvm ($bin) in the lab, cases: ${cases[*]}"
-set +e
-"$LAB_DIR/run-in-lab" -o "$out" -t "${LAB_TIMEOUT:-900}" --cwd "$LAB_REPO" -- \
+labrc=0
+lab_run_lab -o "$out" -t "${LAB_TIMEOUT:-900}" --cwd "$LAB_REPO" -- \
 	env LAB_BOOT_TIMEOUT="${LAB_BOOT_TIMEOUT:-240}" \
-	"$LAB_DIR/devices.sh" --inner "$bin" "$kernel" "$initrd" 2>&1 | sed 's/^/# lab: /'
-labrc=${PIPESTATUS[0]}
-set -e
+	"$LAB_DIR/devices.sh" --inner "$bin" "$kernel" "$initrd" || labrc=$?
+# from here on a failed check is a result, not a reason to stop
+set +e
 
-n=0 failed=0
-# Print one TAP result: ok (status 0) or not ok, with description $2.
-check() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
 # The console of case $1 without CRs.
 console() { sed 's/\r$//' "$out/$1.log" 2>/dev/null; }
-check "$labrc" "the lab ran (run-in-lab exit $labrc)"
+lab_check "$labrc" "the lab ran (run-in-lab exit $labrc)"
 
 # the guest's own checks, one TAP line each
 while read -r line; do
 	case "$line" in
-	"dev ok "*) check 0 "devices: ${line#dev ok }" ;;
-	"dev FAIL "*) check 1 "devices: ${line#dev FAIL }" ;;
+	"dev ok "*) lab_check 0 "devices: ${line#dev ok }" ;;
+	"dev FAIL "*) lab_check 1 "devices: ${line#dev FAIL }" ;;
 	esac
 done < <(console devices | sed -n 's/^PTVM-L3: //p')
 console devices | grep -q '^PTVM-L3: dev failures=' && rc=0 || rc=1
-check $rc "devices: the guest test ran to the end"
+lab_check $rc "devices: the guest test ran to the end"
 rc=$(cat "$out/devices.rc" 2>/dev/null || echo none)
 [ "$rc" = 0 ]
-check $? "devices: ptvm exit status $rc is the guest's failure count 0"
+lab_check $? "devices: ptvm exit status $rc is the guest's failure count 0"
 
 for name in reboot-acpi reboot-kbd; do
 	rc=$(cat "$out/$name.rc" 2>/dev/null || echo none)
 	console "$name" | grep -q 'reboot: Restarting system'
-	check $? "$name: Linux restarted the machine"
+	lab_check $? "$name: Linux restarted the machine"
 	[ "$rc" = 0 ]
-	check $? "$name: ptvm exit status $rc (--on-reboot exit: 0)"
+	lab_check $? "$name: ptvm exit status $rc (--on-reboot exit: 0)"
 done
 grep -q 'pm: guest reset through 0xcf9' "$out/reboot-acpi.err" 2>/dev/null
-check $? "reboot-acpi: the reset came through 0xCF9"
+lab_check $? "reboot-acpi: the reset came through 0xCF9"
 grep -q 'i8042: guest reset through the keyboard controller' "$out/reboot-kbd.err" 2>/dev/null
-check $? "reboot-kbd: the reset came through the i8042"
+lab_check $? "reboot-kbd: the reset came through the i8042"
 
-echo "1..$n"
-if [ "$failed" -gt 0 ]; then
-	echo "# $failed check(s) failed; consoles and ptvm logs in $out (NAME.log, NAME.err)"
+echo "1..$LAB_TAP_N"
+if [ "$LAB_TAP_FAILED" -gt 0 ]; then
+	echo "# $LAB_TAP_FAILED check(s) failed; consoles and ptvm logs in $out (NAME.log, NAME.err)"
 	for name in "${cases[@]}"; do
-		echo "# --- $name: $(cat "$out/$name.cmd" 2>/dev/null)"
-		console "$name" | tail -n 12 | sed 's/^/# | /'
-		tail -n 5 "$out/$name.err" 2>/dev/null | sed 's/^/# err| /'
+		lab_show_case "$out" "$name"
 	done
 	exit 1
 fi

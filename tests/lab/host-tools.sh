@@ -141,11 +141,7 @@ while [ $# -gt 0 ]; do
 done
 lab_require_or_skip qemu-system-x86_64
 bin=$(lab_find_ptvm)
-mkdir -p "$work"
-work=$(cd "$work" && pwd)
-case "$work" in
-/tmp|/tmp/*) lab_die "--work $work: L1's /tmp is not visible in the lab; use a folder outside /tmp" ;;
-esac
+work=$(lab_work_dir "$work")
 kernel=$(lab_vmlinuz 6.1)
 initrd="$work/l3.cpio.gz"
 "$LAB_DIR/mkinitrd-l3" "$initrd"
@@ -154,27 +150,17 @@ rm -rf "$out"
 mkdir -p "$out"
 
 echo "# host-tools.sh: $bin in the lab"
-set +e
-"$LAB_DIR/run-in-lab" --no-bind -d edu -d virtio-rng-pci -o "$out" -t "${LAB_TIMEOUT:-900}" \
-	--cwd "$LAB_REPO" -- "$LAB_DIR/host-tools.sh" --inner "$bin" "$kernel" "$initrd" 2>&1 |
-	sed 's/^/# lab: /'
-labrc=${PIPESTATUS[0]}
-set -e
+labrc=0
+lab_run_lab --no-bind -d edu -d virtio-rng-pci -o "$out" -t "${LAB_TIMEOUT:-900}" \
+	--cwd "$LAB_REPO" -- "$LAB_DIR/host-tools.sh" --inner "$bin" "$kernel" "$initrd" || labrc=$?
 
-n=1 failed=0
-if [ "$labrc" = 0 ]; then echo "ok 1 - the lab ran"; else echo "not ok 1 - the lab ran (run-in-lab exit $labrc)"; failed=1; fi
+lab_check "$labrc" "the lab ran (run-in-lab exit $labrc)"
 while IFS='|' read -r st desc; do
-	n=$((n + 1))
-	if [ "$st" = 0 ]; then
-		echo "ok $n - $desc"
-	else
-		echo "not ok $n - $desc"
-		failed=$((failed + 1))
-	fi
+	lab_check "$st" "$desc"
 done < <(cat "$out/results" 2>/dev/null)
-echo "1..$n"
-if [ "$failed" -gt 0 ]; then
-	echo "# $failed check(s) failed; each command's output is in $out (NAME.out, commands.log, managed.log)"
+echo "1..$LAB_TAP_N"
+if [ "$LAB_TAP_FAILED" -gt 0 ]; then
+	echo "# $LAB_TAP_FAILED check(s) failed; each command's output is in $out (NAME.out, commands.log, managed.log)"
 	sed 's/^/# | /' "$out/commands.log" 2>/dev/null || true
 	exit 1
 fi

@@ -114,6 +114,64 @@ lab_size_mib() {
 	esac
 }
 
+# Print the absolute path of work folder $1, created if needed; fail for one
+# under /tmp, which the lab (L2) cannot see.
+lab_work_dir() {
+	local work
+	mkdir -p "$1" || lab_die "cannot create --work $1"
+	work=$(cd "$1" && pwd) || exit
+	case "$work" in
+	/tmp|/tmp/*) lab_die "--work $work: L1's /tmp is not visible in the lab; use a folder outside /tmp" ;;
+	esac
+	echo "$work"
+}
+
+# Run run-in-lab with arguments "$@", its output as TAP comments ("# lab: ");
+# return its exit status.
+lab_run_lab() {
+	"$LAB_DIR/run-in-lab" "$@" 2>&1 | sed 's/^/# lab: /'
+	return "${PIPESTATUS[0]}"
+}
+
+# TAP results so far: lab_check counts them, the script prints the plan.
+LAB_TAP_N=0
+LAB_TAP_FAILED=0
+
+# Print one TAP result: ok when status $1 is 0, else not ok (counted in
+# LAB_TAP_FAILED); description $2.
+lab_check() {
+	LAB_TAP_N=$((LAB_TAP_N + 1))
+	if [ "$1" = 0 ]; then
+		echo "ok $LAB_TAP_N - $2"
+	else
+		echo "not ok $LAB_TAP_N - $2"
+		LAB_TAP_FAILED=$((LAB_TAP_FAILED + 1))
+	fi
+}
+
+# Set LAB_FACTS to the lines the L3 guest printed on console file $1, with the
+# "PTVM-L3: " marker removed and CRs dropped (the console may use CRLF). The
+# marker must start the line, or with $2 = anywhere stand anywhere in it
+# (firmware output may precede it on the same line).
+lab_read_facts() {
+	local re='^PTVM-L3: '
+	[ "${2:-}" = anywhere ] && re='.*PTVM-L3: '
+	LAB_FACTS=$(sed -n "s/\r\$//; s/$re//p" "$1" 2>/dev/null) || LAB_FACTS=
+}
+
+# Print how many lines of LAB_FACTS match regular expression $1 as a whole.
+lab_fact() {
+	grep -c -x -e "$1" <<< "$LAB_FACTS" || true
+}
+
+# Print, as TAP comments, the command and the last lines of the console
+# (NAME.log) and the VMM's stderr (NAME.err) of case $2 whose files are in $1.
+lab_show_case() {
+	echo "# --- $2: $(cat "$1/$2.cmd" 2>/dev/null)"
+	sed 's/\r$//' "$1/$2.log" 2>/dev/null | tail -n 15 | sed 's/^/# | /'
+	tail -n 5 "$1/$2.err" 2>/dev/null | sed 's/^/# err| /'
+}
+
 # --- inside the lab (L2) -------------------------------------------------------
 
 # Copy program $1 and every library ldd lists for it into folder $2 (a tmpfs):
@@ -187,4 +245,19 @@ lab_expected_status() {
 		;;
 	*) lab_die "no expected status for guest action '$action'" ;;
 	esac
+}
+
+# Run case $1: the command "${@:2}" under timeout LAB_BOOT_TIMEOUT (default
+# 240 s), stdin empty; write its command line to $OUT/NAME.cmd, its stdout to
+# NAME.log, stderr to NAME.err and exit status to NAME.rc, and say how it
+# ended. Returns 0 whatever the command did: its status is a result.
+lab_run_case() {
+	local name=$1 rc=0 t0
+	shift
+	printf '%q ' "$@" > "$OUT/$name.cmd"
+	t0=$EPOCHREALTIME
+	timeout -k 5 "${LAB_BOOT_TIMEOUT:-240}" "$@" \
+		< /dev/null > "$OUT/$name.log" 2> "$OUT/$name.err" || rc=$?
+	echo "$rc" > "$OUT/$name.rc"
+	echo "case $name: ${1##*/} exit $rc after $(awk "BEGIN {printf \"%.1f\", $EPOCHREALTIME - $t0}") s"
 }
