@@ -38,17 +38,9 @@ if [ "${1:-}" = --inner ]; then
 		uefi) fw=(--firmware ovmf,vars=/tmp/vars.fd) ;;
 		*) echo "unknown case $name"; continue ;;
 		esac
-		argv=("$LAB_PTVM_BIN" run "${fw[@]}" --boot order=disk
-			--device "vfio,host=${dev[$name]}" --cpus 1 --memory 512M --on-reboot exit
-			--debugcon "file:$OUT/$name.debugcon")
-		printf '%q ' "${argv[@]}" > "$OUT/$name.cmd"
-		t0=$EPOCHREALTIME
-		set +e
-		timeout -k 5 "${LAB_BOOT_TIMEOUT:-400}" "${argv[@]}" < /dev/null > "$OUT/$name.log" 2> "$OUT/$name.err"
-		rc=$?
-		set -e
-		echo "$rc" > "$OUT/$name.rc"
-		echo "case $name: exit $rc after $(awk "BEGIN {printf \"%.1f\", $EPOCHREALTIME - $t0}") s"
+		lab_run_case "$name" "$LAB_PTVM_BIN" run "${fw[@]}" --boot order=disk \
+			--device "vfio,host=${dev[$name]}" --cpus 1 --memory 512M --on-reboot exit \
+			--debugcon "file:$OUT/$name.debugcon"
 	done
 	exit 0
 fi
@@ -73,11 +65,7 @@ for tool in sfdisk mkfs.fat mcopy syslinux; do
 		lab_die "$tool is missing: run scripts/setup-deps (fdisk dosfstools mtools syslinux syslinux-common systemd-boot-efi)"
 done
 bin=$(lab_find_ptvm)
-mkdir -p "$work"
-work=$(cd "$work" && pwd)
-case "$work" in
-/tmp|/tmp/*) lab_die "--work $work: L1's /tmp is not visible in the lab; use a folder outside /tmp" ;;
-esac
+work=$(lab_work_dir "$work")
 kernel=$(lab_vmlinuz 6.1)
 initrd="$work/l3-disk.cpio.gz"
 "$LAB_DIR/mkinitrd-l3" -f "$LAB_DIR/diskfacts.sh=/tests/diskfacts.sh" "$initrd"
@@ -93,70 +81,58 @@ for name in "${all_cases[@]}"; do
 done
 
 echo "# disk-boot.sh: ptvm ($bin) in the lab, cases: ${cases[*]}"
-set +e
-"$LAB_DIR/run-in-lab" -o "$out" -t "${LAB_TIMEOUT:-1200}" --cwd "$LAB_REPO" \
+labrc=0
+lab_run_lab -o "$out" -t "${LAB_TIMEOUT:-1200}" --cwd "$LAB_REPO" \
 	-d 'nvme,serial=bios0,drive=nvm0' -D "if=none,id=nvm0,file=$out/bios.img,format=raw" \
 	-d 'nvme,serial=uefi0,drive=nvm1' -D "if=none,id=nvm1,file=$out/uefi.img,format=raw" -- \
 	env LAB_BOOT_TIMEOUT="${LAB_BOOT_TIMEOUT:-400}" \
-	"$LAB_DIR/disk-boot.sh" --inner "$bin" "${cases[@]}" 2>&1 | sed 's/^/# lab: /'
-labrc=${PIPESTATUS[0]}
+	"$LAB_DIR/disk-boot.sh" --inner "$bin" "${cases[@]}" || labrc=$?
 
-n=0 failed=0
-# Print one TAP result: ok (status 0) or not ok, with description $2.
-check() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
-check "$labrc" "the lab ran (run-in-lab exit $labrc)"
+# checks: each command's status is a result, not a reason to stop
+set +e
+lab_check "$labrc" "the lab ran (run-in-lab exit $labrc)"
 
 for name in "${cases[@]}"; do
 	log="$out/$name.log" dbg="$out/$name.debugcon"
 	if [ ! -f "$out/$name.rc" ]; then
-		check 1 "$name: ptvm ran"
+		lab_check 1 "$name: ptvm ran"
 		continue
 	fi
 	rc=$(cat "$out/$name.rc")
-	facts=$(sed -n 's/\r$//; s/.*PTVM-L3: //p' "$log")
-	fact() { grep -c -x -e "$1" <<< "$facts" || true; }
+	# firmware output may precede the first line on the console
+	lab_read_facts "$log" anywhere
 	case $name in
 	bios)
 		# SeaBIOS logs each drive it registers with its size in sectors
 		sectors=$(($(stat -c %s "$out/$name.img") / 512))
 		grep -q "^drive .* s=$sectors\$" "$dbg" && grep -q '^Booting from Hard Disk' "$dbg"
-		check $? "$name: SeaBIOS found the passed-through disk ($sectors sectors) and booted from it"
+		lab_check $? "$name: SeaBIOS found the passed-through disk ($sectors sectors) and booted from it"
 		grep -aq '^SYSLINUX ' "$log"
-		check $? "$name: syslinux started from the disk (its banner on the console)"
+		lab_check $? "$name: syslinux started from the disk (its banner on the console)"
 		;;
 	uefi)
 		grep -aq 'BdsDxe: starting Boot[0-9A-F]* "UEFI .*NVMe' "$log"
-		check $? "$name: OVMF started a boot option on the NVMe disk"
+		lab_check $? "$name: OVMF started a boot option on the NVMe disk"
 		;;
 	esac
-	[ "$(fact 'init reached.*')" -ge 1 ]
-	check $? "$name: guest init reached"
-	[ "$(fact "cmdline .* ${marker[$name]}.*")" = 1 ]
-	check $? "$name: the kernel command line came from the disk (marker ${marker[$name]})"
+	[ "$(lab_fact 'init reached.*')" -ge 1 ]
+	lab_check $? "$name: guest init reached"
+	[ "$(lab_fact "cmdline .* ${marker[$name]}.*")" = 1 ]
+	lab_check $? "$name: the kernel command line came from the disk (marker ${marker[$name]})"
 	if [ "$name" = uefi ]; then
-		[ "$(fact 'efi: booted through UEFI')" = 1 ]
+		[ "$(lab_fact 'efi: booted through UEFI')" = 1 ]
 	else
-		[ "$(fact 'efi: none')" = 1 ]
+		[ "$(lab_fact 'efi: none')" = 1 ]
 	fi
-	check $? "$name: the kernel booted through $([ "$name" = uefi ] && echo UEFI || echo BIOS)"
-	[ "$(fact "end exit${status[$name]}")" = 1 ] && [ "$rc" = "${status[$name]}" ]
-	check $? "$name: ptvm exited with the guest's status ${status[$name]} (exit $rc)"
+	lab_check $? "$name: the kernel booted through $([ "$name" = uefi ] && echo UEFI || echo BIOS)"
+	[ "$(lab_fact "end exit${status[$name]}")" = 1 ] && [ "$rc" = "${status[$name]}" ]
+	lab_check $? "$name: ptvm exited with the guest's status ${status[$name]} (exit $rc)"
 done
-echo "1..$n"
-if [ "$failed" -gt 0 ]; then
-	echo "# $failed check(s) failed; consoles, stderr and firmware logs in $out"
+echo "1..$LAB_TAP_N"
+if [ "$LAB_TAP_FAILED" -gt 0 ]; then
+	echo "# $LAB_TAP_FAILED check(s) failed; consoles, stderr and firmware logs in $out"
 	for name in "${cases[@]}"; do
-		echo "# --- $name: $(cat "$out/$name.cmd" 2>/dev/null)"
-		tail -n 15 "$out/$name.log" 2>/dev/null | tr -d '\033' | sed 's/^/# | /'
-		tail -n 5 "$out/$name.err" 2>/dev/null | sed 's/^/# err| /'
+		lab_show_case "$out" "$name"
 		tail -n 12 "$out/$name.debugcon" 2>/dev/null | sed 's/^/# fw| /'
 	done
 	exit 1
