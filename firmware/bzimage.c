@@ -6,8 +6,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -190,10 +190,42 @@ static int fill_boot_params(struct boot_params *bp, const u8 *kernel, const stru
 	return 0;
 }
 
-/* bzimage_load, with kname/iname leading the messages about each file. */
+/*
+ * Copy len bytes of an image into guest RAM at gpa: from buf + off when the
+ * image is in memory (fd < 0), else read straight from the file at off, so
+ * the file's pages never count against ptvm's own memory.
+ */
+static int copy_in(struct mem_map *mem, u64 gpa, const u8 *buf, int fd, u64 off, u64 len)
+{
+	u8 *dst;
+
+	if (fd < 0)
+		return mem_write(mem, gpa, buf + off, len);
+	dst = len ? mem_gpa_to_hva(mem, gpa, len) : NULL;
+	if (!len)
+		return 0;
+	if (!dst)
+		return -EFAULT;
+	while (len) {
+		ssize_t n = pread(fd, dst, len, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		dst += n;
+		off += (u64)n;
+		len -= (u64)n;
+	}
+	return 0;
+}
+
+/* bzimage_load, with kname/iname leading the messages about each file.
+ * kfd/ifd >= 0: the image is read from that file, and kernel holds only its
+ * first bytes (at least the setup code); klen/ilen are the file sizes. */
 static int load_named(struct mem_map *mem, const struct layout *l,
-		      const char *kname, const u8 *kernel, size_t klen,
-		      const char *iname, const void *initrd, size_t ilen,
+		      const char *kname, const u8 *kernel, size_t klen, int kfd,
+		      const char *iname, const void *initrd, size_t ilen, int ifd,
 		      const char *cmdline, u64 rsdp_gpa, struct bzimage_boot *out,
 		      char *err, size_t errlen)
 {
@@ -258,12 +290,20 @@ static int load_named(struct mem_map *mem, const struct layout *l,
 	}
 
 	bp = mem_gpa_to_hva(mem, LAYOUT_BOOT_PARAMS, sizeof(*bp));
-	if (!bp || mem_write(mem, LAYOUT_KERNEL_BASE, kernel + pm_off, pm_size) ||
-	    mem_write(mem, LAYOUT_BOOT_CMDLINE, cmdline, clen + 1) ||
-	    mem_write(mem, iaddr, initrd, ilen)) {
+	if (!bp || mem_write(mem, LAYOUT_BOOT_CMDLINE, cmdline, clen + 1)) {
 		snprintf(err, errlen, "guest RAM does not cover the boot area (internal error): "
 			 "please report this");
 		return -EFAULT;
+	}
+	ret = copy_in(mem, LAYOUT_KERNEL_BASE, kernel, kfd, pm_off, pm_size);
+	if (ret) {
+		snprintf(err, errlen, "%s: cannot read: %s", kname, strerror(-ret));
+		return ret;
+	}
+	ret = copy_in(mem, iaddr, initrd, ifd, 0, ilen);
+	if (ret) {
+		snprintf(err, errlen, "%s: cannot read: %s", iname, strerror(-ret));
+		return ret;
 	}
 	ret = fill_boot_params(bp, kernel, l, iaddr, ilen, rsdp_gpa);
 	if (ret) {
@@ -291,27 +331,33 @@ int bzimage_load(struct mem_map *mem, const struct layout *l,
 		 const char *cmdline, u64 rsdp_gpa, struct bzimage_boot *out,
 		 char *err, size_t errlen)
 {
-	return load_named(mem, l, "KERNEL", kernel, klen, "INITRD", initrd, ilen,
+	return load_named(mem, l, "KERNEL", kernel, klen, -1, "INITRD", initrd, ilen, -1,
 			  cmdline, rsdp_gpa, out, err, errlen);
 }
 
-/* A whole file mapped read-only; unmapped by file_unmap(). */
-struct mapped_file {
-	void *data;
+/* The kernel's setup code is at most 64 sectors plus the boot sector; this
+ * much of its start is read into memory, the rest goes straight to the guest. */
+#define BZ_HEAD_MAX (64 * 1024)
+
+/* An opened image file: its size and (for the kernel) its first bytes. */
+struct image_file {
+	int fd;
 	size_t len;
+	u8 *head;       /* the first MIN(len, BZ_HEAD_MAX) bytes, or NULL */
 };
 
-/* Map path for reading; on failure one line in err naming opt, the file and the fix. */
-static int file_map(const char *opt, const char *path, struct mapped_file *f,
-		    char *err, size_t errlen)
+/* Open path for reading; on failure one line in err naming opt, the file and the fix. */
+static int file_open(const char *opt, const char *path, bool want_head, struct image_file *f,
+		     char *err, size_t errlen)
 {
 	struct stat st;
-	int fd, e;
+	size_t got = 0;
+	int e;
 
-	f->data = NULL;
+	f->head = NULL;
 	f->len = 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
+	f->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (f->fd < 0) {
 		e = errno;
 		if (e == ENOENT || e == ENOTDIR)
 			snprintf(err, errlen, "%s %s: %s: check the path", opt, path, strerror(e));
@@ -323,41 +369,49 @@ static int file_map(const char *opt, const char *path, struct mapped_file *f,
 			snprintf(err, errlen, "%s %s: cannot open: %s", opt, path, strerror(e));
 		return -e;
 	}
-	if (fstat(fd, &st) < 0) {
+	if (fstat(f->fd, &st) < 0) {
 		e = errno;
 		snprintf(err, errlen, "%s %s: cannot stat: %s", opt, path, strerror(e));
-		close(fd);
 		return -e;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		snprintf(err, errlen, "%s %s: not a regular file: give the path of the file itself",
 			 opt, path);
-		close(fd);
 		return -EINVAL;
 	}
 	if (st.st_size == 0) {
 		snprintf(err, errlen, "%s %s: the file is empty: check the path", opt, path);
-		close(fd);
 		return -EINVAL;
 	}
-	f->data = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	e = errno;
-	close(fd);
-	if (f->data == MAP_FAILED) {
-		f->data = NULL;
-		snprintf(err, errlen, "%s %s: cannot read: %s", opt, path, strerror(e));
-		return -e;
-	}
 	f->len = (size_t)st.st_size;
+	if (!want_head)
+		return 0;
+	f->head = malloc(MIN(f->len, (size_t)BZ_HEAD_MAX));
+	if (!f->head)
+		return -ENOMEM;
+	while (got < MIN(f->len, (size_t)BZ_HEAD_MAX)) {
+		ssize_t n = pread(f->fd, f->head + got, MIN(f->len, (size_t)BZ_HEAD_MAX) - got, (off_t)got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			e = n < 0 ? errno : EIO;
+			snprintf(err, errlen, "%s %s: cannot read: %s", opt, path, strerror(e));
+			return -e;
+		}
+		got += (size_t)n;
+	}
 	return 0;
 }
 
-/* Undo file_map(); harmless on a file that was never mapped. */
-static void file_unmap(struct mapped_file *f)
+/* Undo file_open(); harmless on a file that was never opened. */
+static void file_close(struct image_file *f)
 {
-	if (f->data)
-		munmap(f->data, f->len);
-	f->data = NULL;
+	if (f->fd >= 0)
+		close(f->fd);
+	free(f->head);
+	f->fd = -1;
+	f->head = NULL;
 }
 
 // Read the kernel and initrd files, then load them like bzimage_load().
@@ -366,23 +420,17 @@ int bzimage_load_files(struct mem_map *mem, const struct layout *l,
 		       const char *cmdline, u64 rsdp_gpa, struct bzimage_boot *out,
 		       char *err, size_t errlen)
 {
-	struct mapped_file k, i = { 0 };
+	struct image_file k = { .fd = -1 }, i = { .fd = -1 };
 	int ret;
 
-	ret = file_map("--kernel", kernel_path, &k, err, errlen);
-	if (ret)
-		return ret;
-	if (initrd_path) {
-		ret = file_map("--initrd", initrd_path, &i, err, errlen);
-		if (ret) {
-			file_unmap(&k);
-			return ret;
-		}
-	}
-	ret = load_named(mem, l, kernel_path, k.data, k.len,
-			 initrd_path ? initrd_path : "INITRD", i.data, i.len,
-			 cmdline, rsdp_gpa, out, err, errlen);
-	file_unmap(&i);
-	file_unmap(&k);
+	ret = file_open("--kernel", kernel_path, true, &k, err, errlen);
+	if (!ret && initrd_path)
+		ret = file_open("--initrd", initrd_path, false, &i, err, errlen);
+	if (!ret)
+		ret = load_named(mem, l, kernel_path, k.head, k.len, k.fd,
+				 initrd_path ? initrd_path : "INITRD", NULL, i.len, i.fd,
+				 cmdline, rsdp_gpa, out, err, errlen);
+	file_close(&i);
+	file_close(&k);
 	return ret;
 }
