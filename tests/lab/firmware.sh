@@ -97,17 +97,10 @@ if [ "${1:-}" = --inner ]; then
 		bench) bench; continue ;;
 		*) echo "unknown case $name"; continue ;;
 		esac
-		argv=("$LAB_PTVM_BIN" run "${fw[@]}" --kernel /tmp/vmlinuz --initrd /tmp/l3.cpio.gz
-			--cmdline "$cmdline" --cpus 1 --memory 512M --on-reboot exit
-			--debugcon "file:$OUT/$name.debugcon")
-		printf '%q ' "${argv[@]}" > "$OUT/$name.cmd"
-		t0=$EPOCHREALTIME
-		set +e
-		timeout -k 5 "${LAB_BOOT_TIMEOUT:-400}" "${argv[@]}" < /dev/null > "$OUT/$name.log" 2> "$OUT/$name.err"
-		rc=$?
-		set -e
-		echo "$rc" > "$OUT/$name.rc"
-		echo "case $name: exit $rc after $(awk "BEGIN {printf \"%.1f\", $EPOCHREALTIME - $t0}") s"
+		# LAB_BOOT_TIMEOUT: the outer run always sets it (default 400 s)
+		lab_run_case "$name" "$LAB_PTVM_BIN" run "${fw[@]}" --kernel /tmp/vmlinuz --initrd /tmp/l3.cpio.gz \
+			--cmdline "$cmdline" --cpus 1 --memory 512M --on-reboot exit \
+			--debugcon "file:$OUT/$name.debugcon"
 		[ -f /tmp/vars.fd ] && ls -l /tmp/vars.fd
 	done
 	exit 0
@@ -129,8 +122,7 @@ lab_require_or_skip qemu-system-x86_64
 [ -f /usr/share/seabios/bios-256k.bin ] && [ -f /usr/share/OVMF/OVMF_CODE_4M.fd ] ||
 	{ echo "firmware.sh: SKIP: seabios or ovmf is not installed" >&2; exit 77; }
 bin=$(lab_find_ptvm)
-mkdir -p "$work"
-work=$(cd "$work" && pwd)
+work=$(lab_work_dir "$work")
 kernel=$(lab_vmlinuz 6.1)
 initrd="$work/l3-firmware.cpio.gz"
 "$LAB_DIR/mkinitrd-l3" -m efivarfs -f "$LAB_DIR/fwfacts.sh=/tests/fwfacts.sh" "$initrd"
@@ -139,24 +131,14 @@ rm -rf "$out"
 mkdir -p "$out"
 
 echo "# firmware.sh: ptvm ($bin) in the lab, cases: ${cases[*]}"
-set +e
-"$LAB_DIR/run-in-lab" -o "$out" -t "${LAB_TIMEOUT:-1500}" --cwd "$LAB_REPO" -- \
+labrc=0
+lab_run_lab -o "$out" -t "${LAB_TIMEOUT:-1500}" --cwd "$LAB_REPO" -- \
 	env LAB_BOOT_TIMEOUT="${LAB_BOOT_TIMEOUT:-400}" \
-	"$LAB_DIR/firmware.sh" --inner "$bin" "$kernel" "$initrd" "$value" "${cases[@]}" 2>&1 | sed 's/^/# lab: /'
-labrc=${PIPESTATUS[0]}
+	"$LAB_DIR/firmware.sh" --inner "$bin" "$kernel" "$initrd" "$value" "${cases[@]}" || labrc=$?
+# from here on a failed check is a result, not a reason to stop
+set +e
 
-n=0 failed=0
-# Print one TAP result: ok (status 0) or not ok, with description $2.
-check() {
-	n=$((n + 1))
-	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
-check "$labrc" "the lab ran (run-in-lab exit $labrc)"
+lab_check "$labrc" "the lab ran (run-in-lab exit $labrc)"
 
 for name in "${cases[@]}"; do
 	if [ "$name" = bench ]; then
@@ -164,69 +146,66 @@ for name in "${cases[@]}"; do
 			p=$(cat "$out/bench-ptvm-$fw.time" 2>/dev/null || echo none)
 			q=$(cat "$out/bench-qemu-$fw.time" 2>/dev/null || echo none)
 			[ "$p" != none ]
-			check $? "bench: ptvm reached the kernel's first console line under $fw"
+			lab_check $? "bench: ptvm reached the kernel's first console line under $fw"
 			echo "# bench $fw: first kernel console line after ptvm ${p} s, QEMU ${q} s"
 		done
 		continue
 	fi
 	log="$out/$name.log" dbg="$out/$name.debugcon"
 	if [ ! -f "$out/$name.rc" ]; then
-		check 1 "$name: ptvm ran"
+		lab_check 1 "$name: ptvm ran"
 		continue
 	fi
 	rc=$(cat "$out/$name.rc")
-	facts=$(sed -n 's/\r$//; s/.*PTVM-L3: //p' "$log")
-	fact() { grep -c -x -e "$1" <<< "$facts" || true; }
-	[ "$(fact 'init reached.*')" -ge 1 ]
-	check $? "$name: guest init reached"
+	lab_read_facts "$log" anywhere
+	[ "$(lab_fact 'init reached.*')" -ge 1 ]
+	lab_check $? "$name: guest init reached"
 	case $name in
 	seabios)
 		grep -q '^SeaBIOS (version' "$dbg"
-		check $? "$name: SeaBIOS's debug log shows its banner"
+		lab_check $? "$name: SeaBIOS's debug log shows its banner"
 		grep -q '^Found QEMU fw_cfg' "$dbg" && grep -q 'fw_cfg DMA interface supported' "$dbg"
-		check $? "$name: SeaBIOS found fw_cfg with DMA"
+		lab_check $? "$name: SeaBIOS found fw_cfg with DMA"
 		grep -q 'Booting from ROM' "$dbg"
-		check $? "$name: SeaBIOS booted the kernel through linuxboot_dma (fw_cfg)"
-		[ "$(fact 'pci 0000:00:1f.0 8086:2918 class 0x060100')" = 1 ]
-		check $? "$name: guest sees the ICH9 LPC bridge at 00:1f.0"
-		tables=$(sed -n 's/^acpi tables: //p' <<< "$facts")
+		lab_check $? "$name: SeaBIOS booted the kernel through linuxboot_dma (fw_cfg)"
+		[ "$(lab_fact 'pci 0000:00:1f.0 8086:2918 class 0x060100')" = 1 ]
+		lab_check $? "$name: guest sees the ICH9 LPC bridge at 00:1f.0"
+		tables=$(sed -n 's/^acpi tables: //p' <<< "$LAB_FACTS")
 		grep -qw APIC <<< "$tables" && grep -qw MCFG <<< "$tables" && grep -qw DSDT <<< "$tables"
-		check $? "$name: ACPI tables from the table loader (tables: ${tables:-none})"
-		[ "$(fact 'dmi bios_vendor=ptvm-lab-bios')" = 1 ] && [ "$(fact 'dmi sys_vendor=ptvm-lab')" = 1 ] &&
-			[ "$(fact 'dmi product_name=fw-seabios')" = 1 ]
-		check $? "$name: SMBIOS type 0/1 strings from --smbios reach the guest"
-		[ "$(fact 'hypervisor: KVM')" = 1 ]
-		check $? "$name: the kernel detects KVM"
+		lab_check $? "$name: ACPI tables from the table loader (tables: ${tables:-none})"
+		[ "$(lab_fact 'dmi bios_vendor=ptvm-lab-bios')" = 1 ] && [ "$(lab_fact 'dmi sys_vendor=ptvm-lab')" = 1 ] &&
+			[ "$(lab_fact 'dmi product_name=fw-seabios')" = 1 ]
+		lab_check $? "$name: SMBIOS type 0/1 strings from --smbios reach the guest"
+		[ "$(lab_fact 'hypervisor: KVM')" = 1 ]
+		lab_check $? "$name: the kernel detects KVM"
 		;;
 	seabios-hv)
-		[ "$(fact 'hypervisor: Microsoft Hyper-V')" = 1 ]
-		check $? "$name: --cpu hyperv: the kernel detects Microsoft Hyper-V"
-		[ "$(fact 'kvm signature: 0')" = 1 ]
-		check $? "$name: --cpu hide-kvm: no KVM paravirtualization found"
+		[ "$(lab_fact 'hypervisor: Microsoft Hyper-V')" = 1 ]
+		lab_check $? "$name: --cpu hyperv: the kernel detects Microsoft Hyper-V"
+		[ "$(lab_fact 'kvm signature: 0')" = 1 ]
+		lab_check $? "$name: --cpu hide-kvm: no KVM paravirtualization found"
 		;;
 	ovmf-write)
-		[ "$(fact 'efi: booted through UEFI')" = 1 ]
-		check $? "$name: the kernel booted through UEFI (EFI stub)"
-		[ "$(fact 'dmi product_name=fw-ovmf')" = 1 ]
-		check $? "$name: SMBIOS strings reach the guest through OVMF"
-		[ "$(fact "efivar written value=$value")" = 1 ]
-		check $? "$name: a UEFI variable was written through efivarfs"
+		[ "$(lab_fact 'efi: booted through UEFI')" = 1 ]
+		lab_check $? "$name: the kernel booted through UEFI (EFI stub)"
+		[ "$(lab_fact 'dmi product_name=fw-ovmf')" = 1 ]
+		lab_check $? "$name: SMBIOS strings reach the guest through OVMF"
+		[ "$(lab_fact "efivar written value=$value")" = 1 ]
+		lab_check $? "$name: a UEFI variable was written through efivarfs"
 		;;
 	ovmf-check)
-		[ "$(fact "efivar value=$value")" = 1 ]
-		check $? "$name: the UEFI variable written in the previous run is there ($value)"
+		[ "$(lab_fact "efivar value=$value")" = 1 ]
+		lab_check $? "$name: the UEFI variable written in the previous run is there ($value)"
 		;;
 	esac
-	[ "$(fact 'end poweroff')" = 1 ] && [ "$rc" = 0 ]
-	check $? "$name: guest powered off and ptvm exited 0 (exit $rc)"
+	[ "$(lab_fact 'end poweroff')" = 1 ] && [ "$rc" = 0 ]
+	lab_check $? "$name: guest powered off and ptvm exited 0 (exit $rc)"
 done
-echo "1..$n"
-if [ "$failed" -gt 0 ]; then
-	echo "# $failed check(s) failed; consoles, stderr and firmware logs in $out"
+echo "1..$LAB_TAP_N"
+if [ "$LAB_TAP_FAILED" -gt 0 ]; then
+	echo "# $LAB_TAP_FAILED check(s) failed; consoles, stderr and firmware logs in $out"
 	for name in "${cases[@]}"; do
-		echo "# --- $name: $(cat "$out/$name.cmd" 2>/dev/null)"
-		tail -n 15 "$out/$name.log" 2>/dev/null | sed 's/^/# | /'
-		tail -n 5 "$out/$name.err" 2>/dev/null | sed 's/^/# err| /'
+		lab_show_case "$out" "$name"
 		tail -n 8 "$out/$name.debugcon" 2>/dev/null | sed 's/^/# fw| /'
 	done
 	exit 1
