@@ -33,6 +33,16 @@ static struct kvm_cpuid_entry2 *leaf(struct kvm_cpuid2 *c, u32 fn)
 	return NULL;
 }
 
+// The 12-character vendor string of leaf e (EBX, ECX, EDX), NUL-terminated in out.
+static const char *vendor_of(const struct kvm_cpuid_entry2 *e, char out[13])
+{
+	memcpy(out, &e->ebx, 4);
+	memcpy(out + 4, &e->ecx, 4);
+	memcpy(out + 8, &e->edx, 4);
+	out[12] = '\0';
+	return out;
+}
+
 TEST(nothing_asked_nothing_changes)
 {
 	struct vm_config cfg;
@@ -65,7 +75,7 @@ TEST(hyperv_leaves_and_kvm_moved)
 	struct vm_config cfg;
 	struct kvm_cpuid2 *c = supported();
 	struct kvm_cpuid_entry2 *e;
-	char vendor[13] = { 0 };
+	char vendor[13];
 
 	config_init(&cfg);
 	cfg.cpu_hyperv = true;
@@ -74,10 +84,7 @@ TEST(hyperv_leaves_and_kvm_moved)
 	e = leaf(c, 0x40000000);
 	ASSERT_TRUE(e);
 	ASSERT_EQ(e->eax, HYPERV_CPUID_MAX);
-	memcpy(vendor, &e->ebx, 4);
-	memcpy(vendor + 4, &e->ecx, 4);
-	memcpy(vendor + 8, &e->edx, 4);
-	ASSERT_STR_EQ(vendor, "Microsoft Hv");
+	ASSERT_STR_EQ(vendor_of(e, vendor), "Microsoft Hv");
 	ASSERT_EQ(leaf(c, 0x40000001)->eax, HYPERV_SIGNATURE_EAX);
 	/* relaxed timing and vapic recommended, spinlock retries, vCPU limits */
 	ASSERT_EQ(leaf(c, 0x40000004)->eax & 0x28, 0x28);
@@ -99,7 +106,7 @@ TEST(hyperv_with_vendor_and_hidden_kvm)
 	struct vm_config cfg;
 	struct kvm_cpuid2 *c = supported();
 	struct kvm_cpuid_entry2 *e;
-	char vendor[13] = { 0 };
+	char vendor[13];
 
 	config_init(&cfg);
 	cfg.cpu_hyperv = cfg.cpu_hide_kvm = true;
@@ -108,10 +115,7 @@ TEST(hyperv_with_vendor_and_hidden_kvm)
 	ASSERT_EQ(c->nent, 2 + 7);
 	ASSERT_FALSE(leaf(c, 0x40000100));
 	e = leaf(c, 0x40000000);
-	memcpy(vendor, &e->ebx, 4);
-	memcpy(vendor + 4, &e->ecx, 4);
-	memcpy(vendor + 8, &e->edx, 4);
-	ASSERT_STR_EQ(vendor, "whatever");
+	ASSERT_STR_EQ(vendor_of(e, vendor), "whatever");
 	free(c);
 }
 
