@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "devices/pci/pci.h"
+#include "devices/vga-forward.h"
 #include "passthrough/bar-map.h"
 #include "passthrough/config-space.h"
 #include "passthrough/host/bind.h"
@@ -94,6 +95,8 @@ struct vfio_pci {
 	int intx_efd, intx_rfd;
 	bool intx_on;
 	bool reset_warned;        /* "no reset method" said once */
+	struct vga_forward vga;   /* x-vga=on: the legacy VGA ranges go to the device */
+	bool vga_on;
 };
 
 struct passthrough {
@@ -913,6 +916,9 @@ static void dev_free(struct vfio_pci *v)
 {
 	struct passthrough *pt = v->pt;
 
+	/* the VGA ranges use the device fd: give them back (and low RAM) first */
+	if (v->vga_on)
+		vga_forward_destroy(&v->vga);
 	if (v->attached)
 		pt->io.ops->detach(&pt->io, &v->info.dev);
 	if (v->bound)
@@ -1020,9 +1026,6 @@ int passthrough_init(struct vm *vm, struct pci_bus *bus, struct passthrough **ou
 			pr_err("%s", err);
 			goto fail;
 		}
-		if (v->cfg->x_vga)
-			pr_warn("%s: x-vga=on is not supported yet: the legacy VGA ranges stay with "
-				"the emulated machine", v->name);
 		if (v->cfg->rombar && v->cfg->romfile) {
 			ret = vrom_load_file(&v->rom, v->cfg->romfile, err, sizeof(err));
 			if (ret) {
@@ -1054,6 +1057,14 @@ int passthrough_init(struct vm *vm, struct pci_bus *bus, struct passthrough **ou
 		v->open = true;
 		iommu_add_reserved(&pt->io, v->info.reserved, v->info.nr_reserved);
 		kvm_vfio_add(pt, i);
+		/* x-vga cuts 0xA0000-0xBFFFF out of guest RAM: before the IOMMU maps RAM */
+		if (v->cfg->x_vga) {
+			ret = vga_forward_create(&v->vga, vm, &v->dev,
+						 vdev_cfg_read(&v->dev, 0x08, 4) >> 8, v->cfg->host);
+			if (ret)
+				goto fail;
+			v->vga_on = true;
+		}
 	}
 
 	/* 3. guest RAM into the IOMMU, before any device can start DMA */
