@@ -10,8 +10,10 @@
  * therefore does not work; --memory values are only read.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "vmm/config.h"
@@ -314,6 +316,43 @@ static int opt_cpus(struct parse_ctx *p, const char *opt, char *val)
 		return fail(p, "%s: bad number of vCPUs '%s': give 1 to %d", opt, val, CONFIG_MAX_CPUS);
 	p->c->cpus = (int)n;
 	return 0;
+}
+
+/* --cpu-affinity LIST: host CPUs for vCPU 0, 1, ... ("2,3" or "2-5") */
+static int opt_cpu_affinity(struct parse_ctx *p, const char *opt, char *val)
+{
+	struct vm_config *c = p->c;
+	char *s = val;
+
+	c->nr_cpu_affinity = 0;
+	while (*s) {
+		char *end;
+		unsigned long a = strtoul(s, &end, 10), b = a;
+
+		if (end == s || a >= CPU_SETSIZE)
+			goto bad;
+		if (*end == '-') {
+			s = end + 1;
+			b = strtoul(s, &end, 10);
+			if (end == s || b < a || b >= CPU_SETSIZE)
+				goto bad;
+		}
+		for (unsigned long cpu = a; cpu <= b; cpu++) {
+			if (c->nr_cpu_affinity == CONFIG_MAX_CPUS)
+				return fail(p, "%s: '%s' names more than %d CPUs", opt, val, CONFIG_MAX_CPUS);
+			c->cpu_affinity[c->nr_cpu_affinity++] = (int)cpu;
+		}
+		if (*end == ',' && end[1])
+			end++;
+		else if (*end)
+			goto bad;
+		s = end;
+	}
+	if (c->nr_cpu_affinity)
+		return 0;
+bad:
+	return fail(p, "%s: bad CPU list '%s': give host CPU numbers for vCPU 0, 1, ... "
+		    "like 2,3 or 2-5", opt, val);
 }
 
 /* --serial stdio|file:PATH|none */
@@ -710,6 +749,7 @@ static const struct run_option run_options[] = {
 	{ "--firmware", "seabios|ovmf|PATH[,vars=PATH]", opt_firmware },
 	{ "--memory", "SIZE[,hugepages=on|off][,prefault=on|off]", opt_memory },
 	{ "--cpus", "N", opt_cpus },
+	{ "--cpu-affinity", "LIST", opt_cpu_affinity },
 	{ "--device", "vfio,host=BDF[,...]", opt_device },
 	{ "--serial", "stdio|file:PATH|none", opt_serial },
 	{ "--debugcon", "file:PATH", opt_debugcon },
@@ -760,6 +800,9 @@ static int check_combination(struct parse_ctx *p)
 		return fail(p, "--initrd %s needs --kernel: add --kernel FILE", c->initrd);
 	if (p->cmdline_given && !c->kernel)
 		return fail(p, "--cmdline needs --kernel: add --kernel FILE");
+	if (c->nr_cpu_affinity > c->cpus)
+		return fail(p, "--cpu-affinity names %d host CPUs for %d vCPUs: give one per vCPU "
+			    "(or raise --cpus)", c->nr_cpu_affinity, c->cpus);
 	if (c->boot_order == BOOT_ORDER_DISK && !c->firmware)
 		return fail(p, "--boot order=disk needs --firmware: direct boot only boots --kernel");
 	if ((c->boot_menu || c->boot_menu_timeout >= 0 || c->reboot_timeout >= 0) && !c->firmware)
@@ -838,6 +881,8 @@ void config_print_run_help(void)
 "                       huge pages (SIZE a multiple of 2M); prefault=on touches\n"
 "                       it all at start (both default off)\n"
 "  --cpus N             number of vCPUs, 1 to " STR(CONFIG_MAX_CPUS) " (default 1)\n"
+"  --cpu-affinity LIST  pin vCPU 0, 1, ... to these host CPUs, e.g. 2,3 or 2-5\n"
+"                       (vCPUs beyond the list float; default: all float)\n"
 "\n"
 "Devices:\n"
 "  --device vfio,host=BDF[,addr=SLOT[.FN]][,rombar=on|off][,romfile=PATH]\n"

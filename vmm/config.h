@@ -34,6 +34,8 @@ struct vm_config {
 	bool hugepages;
 	bool prefault;
 	int cpus;               /* --cpus N, default 1 */
+	int cpu_affinity[CONFIG_MAX_CPUS]; /* --cpu-affinity: host CPU of vCPU i */
+	int nr_cpu_affinity;    /* 0: vCPUs float */
 	enum serial_mode serial; /* --serial stdio|file:PATH|none */
 	const char *serial_path;
 	int debug_exit_port;    /* --debug-exit-port PORT|off, default 0xf4; -1 = off */

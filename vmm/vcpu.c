@@ -373,6 +373,8 @@ static void *vcpu_thread(void *arg)
 	char what[96];
 	sigset_t set;
 
+	snprintf(what, sizeof(what), "vcpu%d", v->id); /* as top and ps -L show it */
+	pthread_setname_np(pthread_self(), what);
 	sigemptyset(&set);
 	sigaddset(&set, KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
@@ -430,6 +432,20 @@ static void kick_handler(int sig)
 	(void)sig;
 }
 
+// Thread attributes for vCPU i: pinned to its host CPU with --cpu-affinity.
+static void vcpu_attr(struct vm *vm, int i, pthread_attr_t *attr)
+{
+	const struct vm_config *c = vm->cfg;
+	cpu_set_t set;
+
+	pthread_attr_init(attr);
+	if (i >= c->nr_cpu_affinity)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET(c->cpu_affinity[i], &set); /* config.c keeps it below CPU_SETSIZE */
+	pthread_attr_setaffinity_np(attr, sizeof(set), &set);
+}
+
 // Start one thread per vCPU.
 int vcpus_start(struct vm *vm)
 {
@@ -438,10 +454,19 @@ int vcpus_start(struct vm *vm)
 	sigemptyset(&sa.sa_mask);
 	sigaction(KICK_SIGNAL, &sa, NULL);
 	for (int i = 0; i < vm->nr_vcpus; i++) {
-		int ret = pthread_create(&vm->vcpus[i].thread, NULL, vcpu_thread, &vm->vcpus[i]);
+		pthread_attr_t attr;
+		int ret;
 
-		if (ret) {
+		vcpu_attr(vm, i, &attr);
+		ret = pthread_create(&vm->vcpus[i].thread, &attr, vcpu_thread, &vm->vcpus[i]);
+		pthread_attr_destroy(&attr);
+		if (ret == EINVAL && i < vm->cfg->nr_cpu_affinity)
+			pr_err("--cpu-affinity: cannot pin vCPU %d to host CPU %d: no such CPU, or not "
+			       "one ptvm may use: give CPUs of this host (nproc and lscpu list them)", i,
+			       vm->cfg->cpu_affinity[i]);
+		else if (ret)
 			pr_err("cannot start vCPU %d thread: %s", i, strerror(ret));
+		if (ret) {
 			vm_stop(vm, VM_STOP_FAULT, 1);
 			return -ret;
 		}

@@ -117,6 +117,25 @@ TEST(cpus_option)
 	PARSE_ERR("--cpus: bad number of vCPUs ''", "--kernel", "k", "--cpus=");
 }
 
+TEST(cpu_affinity_option)
+{
+	ASSERT_EQ(PARSE("--kernel", "k", "--cpus", "4", "--cpu-affinity", "2,3"), 0);
+	ASSERT_EQ(C.nr_cpu_affinity, 2);
+	ASSERT_EQ(C.cpu_affinity[0], 2);
+	ASSERT_EQ(C.cpu_affinity[1], 3);
+	ASSERT_EQ(PARSE("--kernel", "k", "--cpus", "4", "--cpu-affinity=6-8,1"), 0);
+	ASSERT_EQ(C.nr_cpu_affinity, 4);
+	ASSERT_EQ(C.cpu_affinity[0], 6);
+	ASSERT_EQ(C.cpu_affinity[2], 8);
+	ASSERT_EQ(C.cpu_affinity[3], 1);
+	PARSE_ERR("--cpu-affinity names 3 host CPUs for 2 vCPUs", "--kernel", "k", "--cpus", "2",
+		  "--cpu-affinity", "0-2");
+	PARSE_ERR("--cpu-affinity: bad CPU list '3-1'", "--kernel", "k", "--cpu-affinity", "3-1");
+	PARSE_ERR("--cpu-affinity: bad CPU list '1,'", "--kernel", "k", "--cpu-affinity", "1,");
+	PARSE_ERR("--cpu-affinity: bad CPU list 'a'", "--kernel", "k", "--cpu-affinity", "a");
+	PARSE_ERR("--cpu-affinity: bad CPU list '99999'", "--kernel", "k", "--cpu-affinity", "99999");
+}
+
 TEST(serial_option)
 {
 	ASSERT_EQ(PARSE("--kernel", "k", "--serial", "none"), 0);
@@ -354,7 +373,7 @@ TEST(help_lists_every_option)
 	static const char *const must[] = {
 		"--kernel FILE", "--initrd FILE", "--cmdline STR",
 		"--firmware seabios|ovmf|PATH[,vars=PATH]",
-		"--memory SIZE[,hugepages=on|off][,prefault=on|off]", "--cpus N",
+		"--memory SIZE[,hugepages=on|off][,prefault=on|off]", "--cpus N", "--cpu-affinity LIST",
 		"--device vfio,host=BDF[,addr=SLOT[.FN]][,rombar=on|off][,romfile=PATH]",
 		"[,multifunction=on|off][,x-vga=on|off][,managed=on|off]",
 		"--serial stdio|file:PATH|none", "--debugcon file:PATH", "--debug-exit-port PORT|off",
@@ -379,6 +398,7 @@ int main(void)
 	RUN(size_parser);
 	RUN(memory_option);
 	RUN(cpus_option);
+	RUN(cpu_affinity_option);
 	RUN(serial_option);
 	RUN(debug_exit_port_option);
 	RUN(on_reboot_and_trace);
