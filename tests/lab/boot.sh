@@ -75,8 +75,7 @@ kernel=$(lab_vmlinuz 6.1)
 initrd="$work/l3.cpio.gz"
 "$LAB_DIR/mkinitrd-l3" "$initrd"
 out="$work/boot-$vmm"
-rm -rf "$out"
-mkdir -p "$out"
+lab_fresh_dir "$out"
 
 echo "# boot.sh: $vmm ($bin) in the lab, cases: ${cases[*]}"
 labrc=0

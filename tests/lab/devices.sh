@@ -42,14 +42,7 @@ if [ "${1:-}" = --inner ]; then
 fi
 
 # --- on this machine: run the lab, then check the consoles and ptvm's logs ----
-work=${LAB_WORK:-$LAB_REPO/build-lab-work}
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--work) work=$2; shift 2 ;;
-	-h|--help) sed -n '2,17p' "$0"; exit 0 ;;
-	*) lab_die "unknown argument $1 (see --help)" ;;
-	esac
-done
+lab_parse_work_option "$@"
 lab_require_or_skip qemu-system-x86_64
 bin=$(lab_find_ptvm)
 work=$(lab_work_dir "$work")
@@ -57,8 +50,7 @@ kernel=$(lab_vmlinuz 6.1)
 initrd="$work/l3-devices.cpio.gz"
 "$LAB_DIR/mkinitrd-l3" -f "$LAB_DIR/devices-l3.sh=/tests/devices.sh" "$initrd"
 out="$work/devices"
-rm -rf "$out"
-mkdir -p "$out"
+lab_fresh_dir "$out"
 
 echo "# devices.sh: ptvm ($bin) in the lab, cases: ${cases[*]}"
 labrc=0
@@ -81,12 +73,12 @@ while read -r line; do
 done < <(console devices | sed -n 's/^PTVM-L3: //p')
 console devices | grep -q '^PTVM-L3: dev failures=' && rc=0 || rc=1
 lab_check $rc "devices: the guest test ran to the end"
-rc=$(cat "$out/devices.rc" 2>/dev/null || echo none)
+rc=$(lab_case_rc "$out" devices)
 [ "$rc" = 0 ]
 lab_check $? "devices: ptvm exit status $rc is the guest's failure count 0"
 
 for name in reboot-acpi reboot-kbd; do
-	rc=$(cat "$out/$name.rc" 2>/dev/null || echo none)
+	rc=$(lab_case_rc "$out" "$name")
 	console "$name" | grep -q 'reboot: Restarting system'
 	lab_check $? "$name: Linux restarted the machine"
 	[ "$rc" = 0 ]

@@ -131,14 +131,7 @@ if [ "${1:-}" = --inner ]; then
 fi
 
 # --- on this machine: run the lab, then turn the results into TAP --------------
-work=${LAB_WORK:-$LAB_REPO/build-lab-work}
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--work) work=$2; shift 2 ;;
-	-h|--help) sed -n '2,19p' "$0"; exit 0 ;;
-	*) lab_die "unknown argument $1 (see --help)" ;;
-	esac
-done
+lab_parse_work_option "$@"
 lab_require_or_skip qemu-system-x86_64
 bin=$(lab_find_ptvm)
 work=$(lab_work_dir "$work")
@@ -146,8 +139,7 @@ kernel=$(lab_vmlinuz 6.1)
 initrd="$work/l3.cpio.gz"
 "$LAB_DIR/mkinitrd-l3" "$initrd"
 out="$work/host-tools"
-rm -rf "$out"
-mkdir -p "$out"
+lab_fresh_dir "$out"
 
 echo "# host-tools.sh: $bin in the lab"
 labrc=0

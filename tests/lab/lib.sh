@@ -114,6 +114,20 @@ lab_size_mib() {
 	esac
 }
 
+# Parse the options of a lab script that takes only --work DIR and -h/--help
+# into the caller's variable work (default $LAB_WORK, else build-lab-work/ in
+# the repository).
+lab_parse_work_option() {
+	work=${LAB_WORK:-$LAB_REPO/build-lab-work}
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--work) work=$2; shift 2 ;;
+		-h|--help) lab_usage; exit 0 ;;
+		*) lab_die "unknown argument $1 (see --help)" ;;
+		esac
+	done
+}
+
 # Print the absolute path of work folder $1, created if needed; fail for one
 # under /tmp, which the lab (L2) cannot see.
 lab_work_dir() {
@@ -124,6 +138,16 @@ lab_work_dir() {
 	/tmp|/tmp/*) lab_die "--work $work: L1's /tmp is not visible in the lab; use a folder outside /tmp" ;;
 	esac
 	echo "$work"
+}
+
+# Make $1 an empty folder for one lab run's output.
+lab_fresh_dir() {
+	rm -rf "$1" && mkdir -p "$1" || lab_die "cannot empty or create $1"
+}
+
+# Print the exit status case NAME ($2) recorded in $1/NAME.rc, or "none".
+lab_case_rc() {
+	cat "$1/$2.rc" 2>/dev/null || echo none
 }
 
 # Run run-in-lab with arguments "$@", its output as TAP comments ("# lab: ");
