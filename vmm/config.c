@@ -441,7 +441,7 @@ static int opt_stats(struct parse_ctx *p, const char *opt, char *val)
 
 /* addr=SLOT[.FN] in hex as QEMU writes it: slot 1..0x1f (0 is the host bridge), fn 0..7 */
 static int parse_dev_addr(struct parse_ctx *p, const char *opt, const struct tok *v,
-			  struct vfio_dev_config *d)
+			  int *slot_out, int *fn_out)
 {
 	const char *s = v->s, *end = v->s + v->len, *dot = memchr(v->s, '.', v->len);
 	long slot, fn = 0;
@@ -454,8 +454,8 @@ static int parse_dev_addr(struct parse_ctx *p, const char *opt, const struct tok
 	if (slot < 1 || slot > 0x1f || fn < 0 || fn > 7)
 		return fail(p, "%s: bad addr=%.*s: give a slot 1-1f in hex, optionally with a function "
 			    "0-7 (e.g. addr=5 or addr=05.1)", opt, (int)v->len, v->s);
-	d->slot = (int)slot;
-	d->fn = (int)fn;
+	*slot_out = (int)slot;
+	*fn_out = (int)fn;
 	return 0;
 }
 
@@ -480,7 +480,7 @@ static int parse_dev_setting(struct parse_ctx *p, const char *opt, const struct 
 		return 0;
 	}
 	if (tok_is(&key, "addr"))
-		return parse_dev_addr(p, opt, &v, d);
+		return parse_dev_addr(p, opt, &v, &d->slot, &d->fn);
 	if (tok_is(&key, "romfile")) {
 		if (!v.len)
 			return fail(p, "%s: romfile= needs a file path", opt);
@@ -499,7 +499,64 @@ static int parse_dev_setting(struct parse_ctx *p, const char *opt, const struct 
 		    "multifunction=, x-vga= and managed=", opt, (int)t->len, t->s);
 }
 
-/* --device vfio,host=BDF[,addr=SLOT[.FN]][,rombar=..][,romfile=..][,multifunction=..][,x-vga=..][,managed=..] */
+/* One key=value of --device ivshmem; path= points into the (not yet cut) value. */
+static int parse_shm_setting(struct parse_ctx *p, const char *opt, const struct tok *t,
+			     struct shm_dev_config *d)
+{
+	struct tok key, v;
+	char buf[32];
+
+	if (!tok_kv(t, &key, &v))
+		key = v = (struct tok){ t->s, t->len };
+	if (tok_is(&key, "path")) {
+		if (!v.len || v.s == key.s)
+			return fail(p, "%s: path= needs a file, e.g. path=/dev/shm/looking-glass", opt);
+		d->path = v.s;
+		return 0;
+	}
+	if (tok_is(&key, "size")) {
+		if (!tok_copy(&v, buf, sizeof(buf)) || config_parse_size(buf, &d->size) ||
+		    d->size < CONFIG_MIN_SHM_SIZE || (d->size & (d->size - 1)))
+			return fail(p, "%s: bad size=%.*s: give a power of two of at least 1M, e.g. "
+				    "size=32M (Looking Glass wants at least twice the frame)", opt,
+				    (int)v.len, v.s);
+		return 0;
+	}
+	if (tok_is(&key, "addr"))
+		return parse_dev_addr(p, opt, &v, &d->slot, &d->fn);
+	return fail(p, "%s: unknown setting '%.*s': accepted for ivshmem are path=, size= and "
+		    "addr=", opt, (int)t->len, t->s);
+}
+
+/* --device ivshmem,path=FILE,size=SIZE[,addr=SLOT[.FN]] (rest: after the type) */
+static int opt_device_shm(struct parse_ctx *p, const char *opt, char *val, const char *rest)
+{
+	struct vm_config *c = p->c;
+	struct shm_dev_config d = { .slot = -1, .fn = -1 };
+	struct tok t;
+
+	if (c->nr_shm >= CONFIG_MAX_SHM)
+		return fail(p, "%s: too many ivshmem devices: at most %d", opt, CONFIG_MAX_SHM);
+	while (tok_next(&rest, &t))
+		if (parse_shm_setting(p, opt, &t, &d))
+			return -1;
+	if (!d.path || !d.size)
+		return fail(p, "%s: '%s' needs path= and size=, e.g. "
+			    "ivshmem,path=/dev/shm/looking-glass,size=32M", opt, val);
+	for (int i = 0; i < c->nr_shm; i++) {
+		size_t len = strcspn(d.path, ",");
+
+		if (strlen(c->shm[i].path) == len && !strncmp(c->shm[i].path, d.path, len))
+			return fail(p, "%s: path=%s is given twice: give each ivshmem file once", opt,
+				    c->shm[i].path);
+	}
+	cut_commas(val);
+	c->shm[c->nr_shm++] = d;
+	return 0;
+}
+
+/* --device vfio,host=BDF[,addr=SLOT[.FN]][,rombar=..][,romfile=..][,multifunction=..][,x-vga=..][,managed=..]
+ * or --device ivshmem,... (opt_device_shm) */
 static int opt_device(struct parse_ctx *p, const char *opt, char *val)
 {
 	struct vm_config *c = p->c;
@@ -508,11 +565,13 @@ static int opt_device(struct parse_ctx *p, const char *opt, char *val)
 	struct tok t;
 	bool have_host = false;
 
+	t = tok_first(&rest);
+	if (tok_is(&t, "ivshmem") || tok_is(&t, "ivshmem-plain"))
+		return opt_device_shm(p, opt, val, rest);
 	if (c->nr_devices >= CONFIG_MAX_DEVICES)
 		return fail(p, "%s: too many devices: at most %d", opt, CONFIG_MAX_DEVICES);
-	t = tok_first(&rest);
 	if (!tok_is(&t, "vfio") && !tok_is(&t, "vfio-pci"))
-		return fail(p, "%s: unknown device type '%.*s': only vfio is supported "
+		return fail(p, "%s: unknown device type '%.*s': give vfio or ivshmem "
 			    "(e.g. --device vfio,host=0000:01:00.0)", opt, (int)t.len, t.s);
 	while (tok_next(&rest, &t))
 		if (parse_dev_setting(p, opt, &t, &d, &have_host))
@@ -750,7 +809,7 @@ static const struct run_option run_options[] = {
 	{ "--memory", "SIZE[,hugepages=on|off][,prefault=on|off]", opt_memory },
 	{ "--cpus", "N", opt_cpus },
 	{ "--cpu-affinity", "LIST", opt_cpu_affinity },
-	{ "--device", "vfio,host=BDF[,...]", opt_device },
+	{ "--device", "vfio,host=BDF[,...]|ivshmem,path=FILE,size=SIZE", opt_device },
 	{ "--serial", "stdio|file:PATH|none", opt_serial },
 	{ "--debugcon", "file:PATH", opt_debugcon },
 	{ "--boot", "[order=kernel|disk][,menu=on|off][,menu-timeout=MS][,reboot-timeout=MS]", opt_boot },
@@ -898,6 +957,12 @@ void config_print_run_help(void)
 "      x-vga=on|off          also pass the legacy VGA ranges (default off)\n"
 "      managed=on|off        bind the device to vfio-pci before boot and give it\n"
 "                            back to its driver at exit (default off)\n"
+"  --device ivshmem,path=FILE,size=SIZE[,addr=SLOT[.FN]]\n"
+"                       an ivshmem-plain device (1af4:1110, as QEMU's) whose BAR2\n"
+"                       is FILE shared with the host, e.g. for Looking Glass:\n"
+"                       path=/dev/shm/looking-glass,size=32M. FILE is created if\n"
+"                       missing (an empty one is grown); SIZE is a power of two,\n"
+"                       at least 1M; up to " STR(CONFIG_MAX_SHM) " (\"ivshmem-plain\" is accepted)\n"
 "  --serial stdio|file:PATH|none\n"
 "                       where COM1 goes (default stdio)\n"
 "  --debugcon file:PATH firmware debug console (port 0x402) into a file\n"

@@ -26,6 +26,16 @@ struct vfio_dev_config {
 	bool managed;
 };
 
+/* --device ivshmem,path=FILE,size=SIZE[,addr=SLOT[.FN]]: an ivshmem-plain
+ * device sharing FILE (created if missing) with the host, e.g. Looking Glass */
+#define CONFIG_MAX_SHM 4
+#define CONFIG_MIN_SHM_SIZE MiB
+struct shm_dev_config {
+	const char *path;
+	u64 size;          /* a power of two, at least CONFIG_MIN_SHM_SIZE */
+	int slot, fn;      /* guest slot/function, -1 = first free */
+};
+
 struct vm_config {
 	const char *kernel;
 	const char *initrd;
@@ -44,6 +54,8 @@ struct vm_config {
 	bool stats;            /* --stats: exit counts at the end */
 	struct vfio_dev_config devices[CONFIG_MAX_DEVICES];
 	int nr_devices;
+	struct shm_dev_config shm[CONFIG_MAX_SHM]; /* --device ivshmem,... */
+	int nr_shm;
 	/* firmware boot (issue 5): NULL = direct kernel boot */
 	const char *firmware;   /* --firmware seabios|ovmf|PATH */
 	const char *vars;       /* --firmware ovmf,vars=PATH */

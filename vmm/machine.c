@@ -18,6 +18,7 @@
 #include "devices/debug-exit.h"
 #include "devices/debugcon.h"
 #include "devices/i8042.h"
+#include "devices/ivshmem.h"
 #include "devices/pci/pci.h"
 #include "devices/pm.h"
 #include "devices/port-sinks.h"
@@ -42,6 +43,7 @@ struct machine {
 	struct debugcon *debugcon;
 	struct pci_bus *pci;
 	struct passthrough *pt; /* NULL without --device */
+	struct ivshmem_set *shm; /* --device ivshmem; NULL without */
 	struct firmware *fw; /* --firmware: its images, fw_cfg and LPC bridge */
 	int serial_out, serial_in; /* fds we opened or duplicated, -1 if none */
 	int debugcon_fd;
@@ -129,6 +131,10 @@ int machine_create(struct vm *vm)
 	ret = passthrough_init(vm, m->pci, &m->pt);
 	if (ret)
 		return ret;
+	/* ivshmem after passthrough: passed-through devices keep their addr= slots */
+	ret = ivshmem_init(vm, m->pci, &m->shm);
+	if (ret)
+		return ret;
 	if (c->firmware)
 		return firmware_create(vm, m->pci, &m->fw);
 	return 0;
@@ -176,6 +182,7 @@ void machine_destroy(struct vm *vm)
 	firmware_destroy(m->fw);
 	/* devices reset and closed, guest RAM out of the IOMMU, before the bus goes */
 	passthrough_destroy(m->pt);
+	ivshmem_fini(m->shm); /* its BAR2 leaves the memory map before the bus goes */
 	if (m->pci)
 		pci_bus_destroy(m->pci);
 	if (m->debugcon)

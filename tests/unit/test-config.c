@@ -221,7 +221,7 @@ TEST(device_option)
 
 TEST(device_errors)
 {
-	PARSE_ERR("--device: unknown device type 'virtio-net': only vfio is supported",
+	PARSE_ERR("--device: unknown device type 'virtio-net': give vfio or ivshmem",
 		  "--kernel", "k", "--device", "virtio-net,host=03:00.0");
 	PARSE_ERR("--device: 'vfio' has no host=", "--kernel", "k", "--device", "vfio");
 	PARSE_ERR("--device: 'vfio,addr=3' has no host=", "--kernel", "k", "--device", "vfio,addr=3");
@@ -274,6 +274,54 @@ TEST(device_limit)
 	config_init(&C);
 	ASSERT_EQ(config_parse_run(&C, argc, argv, E, sizeof(E)), -1);
 	ASSERT_STR_CONTAINS(E, "--device: too many devices: at most 16");
+}
+
+TEST(ivshmem_option)
+{
+	ASSERT_EQ(PARSE("--kernel", "k", "--device", "ivshmem,path=/dev/shm/looking-glass,size=32M",
+			"--device", "vfio,host=03:00.0",
+			"--device=ivshmem-plain,size=1M,addr=1e.2,path=/tmp/x"), 0);
+	ASSERT_EQ(C.nr_devices, 1);
+	ASSERT_EQ(C.nr_shm, 2);
+	ASSERT_STR_EQ(C.shm[0].path, "/dev/shm/looking-glass"); /* cut at the comma */
+	ASSERT_EQ(C.shm[0].size, 32 * MiB);
+	ASSERT_EQ(C.shm[0].slot, -1);
+	ASSERT_EQ(C.shm[0].fn, -1);
+	ASSERT_STR_EQ(C.shm[1].path, "/tmp/x");
+	ASSERT_EQ(C.shm[1].size, MiB);
+	ASSERT_EQ(C.shm[1].slot, 0x1e);
+	ASSERT_EQ(C.shm[1].fn, 2);
+	ASSERT_EQ(PARSE("--kernel", "k", "--device", "ivshmem,path=/a,size=4G"), 0);
+	ASSERT_EQ(C.shm[0].size, 4 * GiB);
+	ASSERT_EQ(PARSE("--kernel", "k"), 0);
+	ASSERT_EQ(C.nr_shm, 0);
+}
+
+TEST(ivshmem_errors)
+{
+	PARSE_ERR("--device: bad size=48M: give a power of two of at least 1M", "--kernel", "k",
+		  "--device", "ivshmem,path=/a,size=48M");
+	PARSE_ERR("--device: bad size=512K: give a power of two of at least 1M", "--kernel", "k",
+		  "--device", "ivshmem,path=/a,size=512K");
+	PARSE_ERR("--device: bad size=lots", "--kernel", "k", "--device", "ivshmem,path=/a,size=lots");
+	PARSE_ERR("--device: bad size=: give", "--kernel", "k", "--device", "ivshmem,path=/a,size=");
+	PARSE_ERR("--device: 'ivshmem,size=2M' needs path= and size=", "--kernel", "k",
+		  "--device", "ivshmem,size=2M");
+	ASSERT_STR_EQ(A.argv[4], "ivshmem,size=2M"); /* an error leaves argv untouched */
+	PARSE_ERR("--device: 'ivshmem,path=/a' needs path= and size=", "--kernel", "k",
+		  "--device", "ivshmem,path=/a");
+	PARSE_ERR("--device: path= needs a file", "--kernel", "k", "--device", "ivshmem,path=,size=2M");
+	PARSE_ERR("--device: path= needs a file", "--kernel", "k", "--device", "ivshmem,path,size=2M");
+	PARSE_ERR("--device: unknown setting 'host=03:00.0': accepted for ivshmem are path=, size= "
+		  "and addr=", "--kernel", "k", "--device", "ivshmem,path=/a,size=2M,host=03:00.0");
+	PARSE_ERR("--device: bad addr=0: give a slot 1-1f", "--kernel", "k",
+		  "--device", "ivshmem,path=/a,size=2M,addr=0");
+	PARSE_ERR("--device: path=/a is given twice", "--kernel", "k",
+		  "--device", "ivshmem,path=/a,size=2M", "--device", "ivshmem,size=4M,path=/a");
+	PARSE_ERR("--device: too many ivshmem devices: at most 4", "--kernel", "k",
+		  "--device", "ivshmem,path=/a,size=2M", "--device", "ivshmem,path=/b,size=2M",
+		  "--device", "ivshmem,path=/c,size=2M", "--device", "ivshmem,path=/d,size=2M",
+		  "--device", "ivshmem,path=/e,size=2M");
 }
 
 TEST(bdf_parser)
@@ -378,6 +426,7 @@ TEST(help_lists_every_option)
 		"[,multifunction=on|off][,x-vga=on|off][,managed=on|off]",
 		"--serial stdio|file:PATH|none", "--debugcon file:PATH", "--debug-exit-port PORT|off",
 		"--on-reboot restart|exit", "--trace-unhandled", "--stats", "-h, --help",
+		"--device ivshmem,path=FILE,size=SIZE[,addr=SLOT[.FN]]", "at least 1M; up to 4",
 		"(default 512M), at least 64M", "1 to 64 (default 1)", "up\n                       to 16 devices",
 		"(default 0xf4)", "(default restart)", "(default stdio)", "console=ttyS0",
 		"Exit status:",
@@ -405,6 +454,8 @@ int main(void)
 	RUN(device_option);
 	RUN(device_errors);
 	RUN(device_limit);
+	RUN(ivshmem_option);
+	RUN(ivshmem_errors);
 	RUN(bdf_parser);
 	RUN(firmware_and_debugcon);
 	RUN(command_line_errors);
