@@ -16,6 +16,10 @@
 
 #define NSEC 1000000000LL
 #define RTC_MAX_ALARM_SCAN 86400 /* one day of seconds covers every alarm pattern */
+/* Latest guest time (2200-01-01): guest nanoseconds and the offset to host
+ * time must fit an s64 (which ends in 2262) with room to run. A guest that
+ * sets a later date (9999, or BCD garbage) gets this one. */
+#define RTC_MAX_GUEST_SECS 7258118400LL
 
 /* ---- chip model ---- */
 
@@ -122,6 +126,7 @@ static void rtc_set_from_regs(struct rtc_state *c, s64 now_ns)
 	u8 b = c->ram[RTC_REG_B];
 	unsigned int year = rtc_from_reg(b, c->ram[RTC_YEAR]);
 	unsigned int century = rtc_from_reg(b, c->ram[RTC_CENTURY]);
+	s64 secs;
 	struct tm tm = {
 		.tm_sec = (int)rtc_from_reg(b, c->ram[RTC_SECONDS]),
 		.tm_min = (int)rtc_from_reg(b, c->ram[RTC_MINUTES]),
@@ -134,8 +139,9 @@ static void rtc_set_from_regs(struct rtc_state *c, s64 now_ns)
 	if (century < 19 || century > 99)
 		century = year < 70 ? 20 : 19;
 	tm.tm_year = (int)(century * 100 + year) - 1900;
+	secs = (s64)timegm(&tm);
 	/* the divider restarts: the new second begins now */
-	c->offset_ns = (s64)timegm(&tm) * NSEC - now_ns;
+	c->offset_ns = MIN(secs, RTC_MAX_GUEST_SECS) * NSEC - now_ns;
 	c->last_ns = now_ns;
 }
 

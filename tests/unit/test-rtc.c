@@ -133,6 +133,39 @@ TEST(guest_sets_the_clock)
 	ASSERT_EQ(rtc_state_read(&c, RTC_SECONDS, t + 9 * NS), 0x34);
 }
 
+// A date past what the clock can hold (9999, or BCD garbage) becomes 2200-01-01, no overflow.
+TEST(far_future_date_is_clamped)
+{
+	struct rtc_state c;
+	s64 t = utc(2024, 6, 1, 10, 0, 0) * NS;
+
+	chip(&c, t);
+	rtc_state_write(&c, RTC_REG_B, RTC_B_24H | RTC_B_SET, t);
+	rtc_state_write(&c, RTC_SECONDS, 0x59, t);
+	rtc_state_write(&c, RTC_MINUTES, 0x59, t);
+	rtc_state_write(&c, RTC_HOURS, 0x23, t);
+	rtc_state_write(&c, RTC_DAY_OF_MONTH, 0x31, t);
+	rtc_state_write(&c, RTC_MONTH, 0x12, t);
+	rtc_state_write(&c, RTC_YEAR, 0x99, t);
+	rtc_state_write(&c, RTC_CENTURY, 0x99, t);
+	rtc_state_write(&c, RTC_REG_B, RTC_B_24H | RTC_B_UIE, t);
+	ASSERT_EQ(rtc_state_read(&c, RTC_CENTURY, t + NS), 0x22);
+	ASSERT_EQ(rtc_state_read(&c, RTC_YEAR, t + NS), 0x00);
+	ASSERT_EQ(rtc_state_read(&c, RTC_MONTH, t + NS), 0x01);
+	ASSERT_EQ(rtc_state_read(&c, RTC_SECONDS, t + NS), 0x01);
+	ASSERT_EQ(rtc_next_event(&c, t), t + NS);
+	ASSERT_TRUE(rtc_tick(&c, t + NS));
+	/* every byte 0xff (BCD digits past 9) while SET: the same clamp */
+	rtc_state_write(&c, RTC_REG_B, RTC_B_24H | RTC_B_SET, t);
+	for (u8 r = RTC_SECONDS; r <= RTC_YEAR; r++)
+		rtc_state_write(&c, r, 0xff, t);
+	rtc_state_write(&c, RTC_CENTURY, 0x99, t);
+	rtc_state_write(&c, RTC_REG_B, RTC_B_24H | RTC_B_UIE | RTC_B_PIE, t);
+	ASSERT_EQ(rtc_state_read(&c, RTC_CENTURY, t), 0x22);
+	ASSERT_TRUE(rtc_next_event(&c, t) > t);
+	ASSERT_TRUE(rtc_tick(&c, t + 2 * NS));
+}
+
 TEST(update_interrupt_and_register_c)
 {
 	struct rtc_state c;
@@ -326,6 +359,7 @@ int main(void)
 	RUN(reads_host_time_in_each_format);
 	RUN(uip_before_each_update);
 	RUN(guest_sets_the_clock);
+	RUN(far_future_date_is_clamped);
 	RUN(update_interrupt_and_register_c);
 	RUN(alarm_interrupt);
 	RUN(periodic_interrupt);
