@@ -276,23 +276,28 @@ bool rtc_tick(struct rtc_state *c, s64 now_ns)
 s64 rtc_next_event(const struct rtc_state *c, s64 now_ns)
 {
 	u8 b = c->ram[RTC_REG_B];
-	s64 g = now_ns + c->offset_ns, next = -1;
+	s64 g = now_ns + c->offset_ns, next = 0;
 	int shift = rtc_period_shift(c);
+	bool any = false; /* guest times before 1970 are negative: no -1 sentinel */
 
 	if (!rtc_running(c))
 		return -1;
-	if (b & (RTC_B_UIE | RTC_B_AIE)) /* alarms are checked at each update */
+	if (b & (RTC_B_UIE | RTC_B_AIE)) { /* alarms are checked at each update */
 		next = (rtc_fdiv(g, NSEC) + 1) * NSEC;
+		any = true;
+	}
 	if ((b & RTC_B_PIE) && shift >= 0) {
-		s64 t = ((rtc_ticks_32k(g) >> shift) + 1) << shift;
+		/* a multiply, not <<: the count is negative before 1970 */
+		s64 t = ((rtc_ticks_32k(g) >> shift) + 1) * ((s64)1 << shift);
 		s64 s = rtc_fdiv(t, 32768);
 		/* round up so the tick count at that instant has reached t */
 		s64 ns = s * NSEC + ((t - s * 32768) * NSEC + 32767) / 32768;
 
-		if (next < 0 || ns < next)
+		if (!any || ns < next)
 			next = ns;
+		any = true;
 	}
-	return next < 0 ? -1 : next - c->offset_ns;
+	return any ? next - c->offset_ns : -1;
 }
 
 // Guest read of register reg (time computed at now_ns).

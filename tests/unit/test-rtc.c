@@ -166,6 +166,26 @@ TEST(far_future_date_is_clamped)
 	ASSERT_TRUE(rtc_tick(&c, t + 2 * NS));
 }
 
+// Periodic and update interrupts with the guest clock before 1970 (negative times and tick counts).
+TEST(periodic_before_1970)
+{
+	struct rtc_state c;
+	s64 t = utc(2024, 6, 1, 10, 0, 0) * NS, next;
+
+	chip(&c, t);
+	rtc_state_write(&c, RTC_REG_B, RTC_B_24H | RTC_B_SET, t);
+	rtc_state_write(&c, RTC_YEAR, 0x50, t);
+	rtc_state_write(&c, RTC_CENTURY, 0x19, t);
+	rtc_state_write(&c, RTC_REG_B, RTC_B_24H | RTC_B_PIE, t);
+	ASSERT_EQ(rtc_state_read(&c, RTC_YEAR, t), 0x50);
+	next = rtc_next_event(&c, t);
+	ASSERT_TRUE(next > t && next <= t + 976563);
+	ASSERT_TRUE(rtc_tick(&c, next));
+	/* the update interrupt too: the next second */
+	rtc_state_write(&c, RTC_REG_B, RTC_B_24H | RTC_B_UIE, next);
+	ASSERT_EQ(rtc_next_event(&c, t), t + NS);
+}
+
 TEST(update_interrupt_and_register_c)
 {
 	struct rtc_state c;
@@ -360,6 +380,7 @@ int main(void)
 	RUN(uip_before_each_update);
 	RUN(guest_sets_the_clock);
 	RUN(far_future_date_is_clamped);
+	RUN(periodic_before_1970);
 	RUN(update_interrupt_and_register_c);
 	RUN(alarm_interrupt);
 	RUN(periodic_interrupt);
