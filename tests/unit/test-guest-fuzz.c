@@ -55,7 +55,7 @@
 #define DATA_MAX 16              /* bus_access buffer; bytes past len must stay */
 #define DATA_FILL 0x77
 #define DEFAULT_SEED 0x70746d76667a7aULL
-#define DEFAULT_ITERS 200000
+#define DEFAULT_ITERS 1000000
 #define MAX_REGIONS 64
 #define FW_DMA_PORT (FW_CFG_PORT_SEL + 4)
 
@@ -88,6 +88,14 @@ struct fuzz {
 };
 
 static struct fuzz z;
+
+/* UBSan only prints by default (and meson does not change that): a report
+ * from the storm must fail the test. The runtime calls this hook if present. */
+const char *__ubsan_default_options(void);
+const char *__ubsan_default_options(void)
+{
+	return "halt_on_error=1:print_stacktrace=1";
+}
 
 // splitmix64: small, fast, and the same sequence everywhere for a seed.
 static u64 rnd(void)
@@ -420,23 +428,67 @@ static void op_pflash(void)
 		wr(BUS_MMIO, p->gpa, 1, 0xff);
 }
 
+// CMOS: an index (time, control, century, NVRAM) and a value, often a plausible one.
+static void op_rtc(void)
+{
+	static const u8 regs[] = { RTC_SECONDS, RTC_MINUTES, RTC_HOURS, RTC_DAY_OF_MONTH, RTC_MONTH,
+				   RTC_YEAR, RTC_CENTURY, RTC_REG_A, RTC_REG_B, RTC_REG_C, RTC_SECONDS_ALARM };
+	static const u8 vals[] = { 0x00, 0x19, 0x20, 0x59, 0x99, 0xff, 0x80, 0x26, 0x2f, 0x72, 0x86 };
+	u8 reg = below(4) ? regs[below(ARRAY_SIZE(regs))] : (u8)rnd();
+
+	wr(BUS_PIO, PORT_CMOS, 1, reg);
+	if (below(2))
+		wr(BUS_PIO, PORT_CMOS + 1, 1, below(2) ? vals[below(ARRAY_SIZE(vals))] : rnd());
+	else
+		rd(BUS_PIO, PORT_CMOS + 1, rand_len(BUS_PIO));
+}
+
+// Legacy controllers: 8042 commands with data, PM1 control and GPE writes, UART setup.
+static void op_legacy(void)
+{
+	static const u8 kbd[] = { 0xaa, 0xab, 0xa9, 0x20, 0x60, 0xd0, 0xd1, 0xd2, 0xd3, 0xd4, 0xfe, 0xad, 0xae };
+
+	switch (below(3)) {
+	case 0:
+		wr(BUS_PIO, PORT_I8042_CMD, 1, below(4) ? kbd[below(ARRAY_SIZE(kbd))] : rnd());
+		if (below(2))
+			wr(BUS_PIO, PORT_I8042_DATA, 1, rnd());
+		rd(BUS_PIO, PORT_I8042_DATA, 1);
+		return;
+	case 1:
+		wr(BUS_PIO, PORT_PM1A_CNT, 2, below(8) << PM1_CNT_SLP_TYP_SHIFT | (below(2) ? PM1_CNT_SLP_EN : 0));
+		wr(BUS_PIO, PORT_PM_BASE + below(PM_BLOCK_SIZE), rand_len(BUS_PIO), rnd());
+		return;
+	default:
+		wr(BUS_PIO, PORT_COM1 + SERIAL_LCR, 1, below(2) ? 0x83 : 0x03);
+		wr(BUS_PIO, PORT_COM1 + below(SERIAL_NR_REGS), 1, rnd());
+		wr(BUS_PIO, PORT_COM1 + SERIAL_MCR, 1, below(2) ? SERIAL_MCR_LOOP | 0x0f : 0x0b);
+		for (int n = (int)below(20); n > 0; n--)
+			io(BUS_PIO, PORT_COM1 + below(SERIAL_NR_REGS), 1, below(2), rnd(), NULL);
+	}
+}
+
 // One operation of the storm.
 static void storm_op(void)
 {
 	u64 r = below(100);
 
-	if (r < 45)
+	if (r < 35)
 		op_region();
-	else if (r < 50)
+	else if (r < 40)
 		op_anywhere();
-	else if (r < 62)
+	else if (r < 52)
 		op_cf8();
-	else if (r < 74)
+	else if (r < 64)
 		op_ecam();
-	else if (r < 92)
+	else if (r < 80)
 		op_fw_cfg();
-	else
+	else if (r < 88)
 		op_pflash();
+	else if (r < 94)
+		op_rtc();
+	else
+		op_legacy();
 }
 
 // A file-backed or anonymous flash mapping between two PROT_NONE guard pages.
