@@ -150,6 +150,15 @@ static bool hits_canary(u64 a, u64 len)
 	return len && a + len > PLAY_END;
 }
 
+// True if some byte of [p, p + n) is not c.
+static bool memchr_inv(const u8 *p, u8 c, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != c)
+			return true;
+	return false;
+}
+
 /*
  * A DMA request at gpa is about to start. Returns false if a correct device
  * would write into the canary (status word or READ target): the caller
@@ -398,6 +407,14 @@ static void op_fw_cfg(void)
 		control = (u32)(below(2) ? FW_CFG_DMA_SELECT | (u32)rand_key() << 16 : 0) |
 			  (u32)(below(8) ? (u32)((const u8[]){ FW_CFG_DMA_READ, FW_CFG_DMA_SKIP,
 							FW_CFG_DMA_WRITE })[below(3)] : rnd() & 0xff);
+	}
+	if (!below(10)) { /* a WRITE the writable file can take, or just not */
+		control = FW_CFG_DMA_SELECT | FW_CFG_DMA_WRITE |
+			  (u32)fw_cfg_find_file(&z.cfg, "etc/fuzz-writable")->key << 16;
+		len = (u32)below(72);
+		addr = below(PLAY_END - len);
+		for (u32 i = 0; i < len; i++)
+			z.ram[addr + i] = (u8)(rnd() | 1);
 	}
 	if (in_ram(gpa, 16)) {
 		put_be(z.ram + gpa, control, 4);
@@ -744,6 +761,9 @@ TEST(storm)
 		printf("# %llu failures, first: %s\n", (unsigned long long)z.failures, z.first_failure);
 	ASSERT_EQ(z.failures, 0);
 	ASSERT_TRUE(z.dma_sent > 0);
+	/* the storm got deep enough: flash programs or erases landed, a DMA WRITE too */
+	ASSERT_TRUE(memchr_inv(z.vars.mem, 0x5a, VARS_SIZE));
+	ASSERT_TRUE(memchr_inv(fw_cfg_find_file(&z.cfg, "etc/fuzz-writable")->data, 0, 64));
 }
 
 TEST(pci_still_works)
