@@ -132,6 +132,7 @@ static u64 get_be(const u8 *p, int n)
 	return v;
 }
 
+// Store v as an n-byte big-endian number at p.
 static void put_be(u8 *p, u64 v, int n)
 {
 	for (int i = 0; i < n; i++)
@@ -235,6 +236,7 @@ static void io(enum bus_space s, u64 addr, u32 len, bool write, u64 val, u64 *ou
 	}
 }
 
+// A checked read; returns what the device gave.
 static u64 rd(enum bus_space s, u64 addr, u32 len)
 {
 	u64 v;
@@ -243,6 +245,7 @@ static u64 rd(enum bus_space s, u64 addr, u32 len)
 	return v;
 }
 
+// A checked write of val (little-endian).
 static void wr(enum bus_space s, u64 addr, u32 len, u64 val)
 {
 	io(s, addr, len, true, val, NULL);
@@ -703,7 +706,7 @@ static void teardown(void)
 		close(z.null_fd);
 }
 
-// Read the host bridge's ids through CF8/CFC.
+// A config dword through CF8/CFC.
 static u32 cf8_read(u8 devfn, u16 reg)
 {
 	wr(BUS_PIO, 0xcf8, 4, 0x80000000u | (u32)devfn << 8 | reg);
