@@ -62,12 +62,34 @@ out:
 	return ret;
 }
 
-// BAR0: ivshmem-plain has no interrupts, so every register reads 0.
+// BAR0 as QEMU's: interrupt mask and status are storage (a read of the
+// status clears it), IV position and doorbell read 0; 32-bit accesses only.
+// There is no interrupt to raise: no pin, no MSI-X, no peers.
 static void regs_access(void *opaque, struct bus_access *a)
 {
-	(void)opaque;
-	if (!a->is_write)
-		memset(a->data, 0, a->len);
+	struct ivshmem *s = opaque;
+	u32 val = 0;
+
+	if (a->len != 4 || a->offset > IVSHMEM_REG_SIZE - 4 || (a->offset & 3)) {
+		if (!a->is_write)
+			memset(a->data, 0, a->len);
+		return;
+	}
+	if (a->is_write) {
+		memcpy(&val, a->data, 4);
+		if (a->offset == IVSHMEM_REG_INTRMASK)
+			s->intr_mask = val;
+		else if (a->offset == IVSHMEM_REG_INTRSTATUS)
+			s->intr_status = val;
+		return;
+	}
+	if (a->offset == IVSHMEM_REG_INTRMASK) {
+		val = s->intr_mask;
+	} else if (a->offset == IVSHMEM_REG_INTRSTATUS) {
+		val = s->intr_status;
+		s->intr_status = 0;
+	}
+	memcpy(a->data, &val, 4);
 }
 
 // Make BAR0's bus region follow the config space.

@@ -4,8 +4,10 @@
  * QEMU's ivshmem-plain (1af4:1110, class 0x0500 RAM memory, revision 1,
  * subsystem 1af4:1100) so the guest drivers written for QEMU bind to it:
  *
- *   BAR0  256 bytes of registers, 32-bit; without interrupts (ivshmem-plain
- *         has none) they read 0 and ignore writes
+ *   BAR0  256 bytes of registers, 32-bit, 32-bit accesses. As in QEMU the
+ *         interrupt mask (0x0) and status (0x4, cleared by a read) are
+ *         storage, IV position (0x8) and doorbell (0xC) read 0. No
+ *         interrupt pin (QEMU 7.2's has none either), no capabilities
  *   BAR2  the file, 64-bit prefetchable, mapped straight into the guest with
  *         mem_add(MEM_DEVICE): guest accesses cause no exit
  *
@@ -33,6 +35,8 @@ struct vm;
 #define IVSHMEM_REG_BAR 0
 #define IVSHMEM_REG_SIZE 256    /* intr mask, intr status, IV position, doorbell, reserved */
 #define IVSHMEM_SHM_BAR 2
+#define IVSHMEM_REG_INTRMASK 0
+#define IVSHMEM_REG_INTRSTATUS 4
 
 struct ivshmem {
 	struct vm *vm;
@@ -43,6 +47,8 @@ struct ivshmem {
 	bool plugged;           /* pci_register() succeeded */
 	struct bus_region regs; /* BAR0, registered while regs_mapped */
 	bool regs_mapped;
+	u32 intr_mask;          /* BAR0 registers that are storage only */
+	u32 intr_status;
 	int fd;
 	void *shm;              /* mmap(MAP_SHARED) of the whole file */
 	u64 size;

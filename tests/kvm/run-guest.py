@@ -55,7 +55,7 @@ def qemu_command(a, log):
             "-device", "isa-debug-exit,iobase=0xf4,iosize=0x01",
             "-smp", str(a.cpus), "-m", a.memory, "-kernel", a.guest,
             "-append", " ".join([QEMU_EXTRA] +
-                                [w for w in a.cmdline.split() if not w.startswith("devices=")])]
+                                [w for w in a.cmdline.split() if not w.startswith("devices=")])] + a.qemu_arg
 
 
 def main():
@@ -73,6 +73,8 @@ def main():
                    help="a line (substring) the serial log must not contain")
     p.add_argument("--ptvm-arg", action="append", default=[],
                    help="an extra argument for ptvm run (ignored with --vmm qemu)")
+    p.add_argument("--qemu-arg", action="append", default=[],
+                   help="an extra argument for QEMU (ignored with --vmm ptvm)")
     p.add_argument("--no-summary", action="store_true",
                    help="the guest prints no SUMMARY line")
     p.add_argument("--timeout", type=float, default=120)

@@ -92,6 +92,15 @@ lab_run_lab -o "$out" -t "${LAB_TIMEOUT:-900}" --cwd "$LAB_REPO" -- \
 	env LAB_BOOT_TIMEOUT="${LAB_BOOT_TIMEOUT:-300}" \
 	"$LAB_DIR/ivshmem.sh" --inner "$bin" "$kernel" "$initrd" "$marker" "$word" || labrc=$?
 
+# Print string $1, padded with NULs to 32 bytes, as the guest's devmem shows
+# eight little-endian 32-bit words.
+as_words() {
+	{ printf '%s' "$1"; head -c $((32 - ${#1})) /dev/zero; } | od -An -v -tx4 |
+		tr a-f A-F | xargs printf ' 0x%s' | sed 's/^ //'
+}
+# Eight zero words as devmem shows them, each with a leading space.
+zeros() { printf ' 0x00000000%.0s' 1 2 3 4 5 6 7 8; }
+
 # checks: each command's status is a result, not a reason to stop
 set +e
 lab_check "$labrc" "the lab ran (run-in-lab exit $labrc)"
@@ -106,13 +115,14 @@ for name in direct seabios create; do
 	[ "$(lab_fact 'ivshmem regs 0x00000000 0x00000000 0x00000000')" = 1 ]
 	lab_check $? "$name: the registers in BAR0 read 0"
 	if [ "$name" = create ]; then
-		[ "$(lab_fact "ivshmem read ''")" = 1 ] && [ "$(lab_fact 'ivshmem word 0x00000000')" = 1 ]
+		[ "$(lab_fact "ivshmem head$(zeros)")" = 1 ] && [ "$(lab_fact "ivshmem tail$(zeros)")" = 1 ] &&
+			[ "$(lab_fact 'ivshmem word 0x00000000')" = 1 ]
 		lab_check $? "$name: the new file reads as zeros through BAR2"
 		[ "$(cat "$out/$name.size" 2>/dev/null)" = $((sz * 1048576)) ]
 		lab_check $? "$name: ptvm created the file with ${sz}M ($(cat "$out/$name.size" 2>/dev/null) bytes)"
 	else
-		[ "$(lab_fact "ivshmem read 'PTVM-IVSHMEM-HOST-$marker'")" = 1 ] &&
-			[ "$(lab_fact "ivshmem read-end 'PTVM-IVSHMEM-LAST-PAGE'")" = 1 ] &&
+		[ "$(lab_fact "ivshmem head $(as_words "PTVM-IVSHMEM-HOST-$marker")")" = 1 ] &&
+			[ "$(lab_fact "ivshmem tail $(as_words PTVM-IVSHMEM-LAST-PAGE)")" = 1 ] &&
 			[ "$(lab_fact "ivshmem word 0x$(echo "$word" | tr a-f A-F)")" = 1 ]
 		lab_check $? "$name: the guest read the host's pattern at the start and in the last page of BAR2"
 	fi

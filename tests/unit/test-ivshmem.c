@@ -133,7 +133,8 @@ TEST(identity_and_bar_sizing)
 	ASSERT_EQ(cfg_rd(5, PCI_HEADER_TYPE, 1), PCI_HEADER_TYPE_NORMAL);
 	ASSERT_EQ(cfg_rd(5, PCI_SUBSYSTEM_VENDOR_ID, 2), 0x1af4);
 	ASSERT_EQ(cfg_rd(5, PCI_SUBSYSTEM_ID, 2), 0x1100);
-	ASSERT_EQ(cfg_rd(5, PCI_INTERRUPT_PIN, 1), 0);
+	ASSERT_EQ(cfg_rd(5, PCI_INTERRUPT_PIN, 1), 0); /* none, as QEMU 7.2's */
+	ASSERT_EQ(cfg_rd(5, PCI_STATUS, 2) & PCI_STATUS_CAP_LIST, 0);
 	/* setup placed both BARs and turned memory decode on */
 	ASSERT_EQ(cfg_rd(5, PCI_COMMAND, 2) & PCI_COMMAND_MEMORY, PCI_COMMAND_MEMORY);
 	ASSERT_EQ(cfg_rd(5, PCI_BASE_ADDRESS_0, 4), (u32)s->setup_addr[0]);
@@ -184,12 +185,22 @@ TEST(setup_mapping_and_registers)
 	ASSERT_EQ(pread(fd, buf, 4, MiB), 4);
 	close(fd);
 	ASSERT_TRUE(!memcmp(buf, "LGMP", 4));
-	/* BAR0: every register reads 0, writes change nothing */
-	ASSERT_EQ(mmio(s->setup_addr[0] + 0, 4, false, 0), 0);
-	mmio(s->setup_addr[0] + 0, 4, true, 0xffffffff); /* interrupt mask */
-	mmio(s->setup_addr[0] + 12, 4, true, 0x10001);    /* doorbell */
-	ASSERT_EQ(mmio(s->setup_addr[0] + 0, 4, false, 0), 0);
+	/* BAR0 as QEMU's: all 0 at first; mask and status keep writes, a status
+	 * read clears it; IV position and doorbell read 0; only 32-bit accesses */
+	for (int off = 0; off < IVSHMEM_REG_SIZE; off += 4)
+		ASSERT_EQ(mmio(s->setup_addr[0] + off, 4, false, 0), 0);
+	mmio(s->setup_addr[0] + 0, 4, true, 0x12345678); /* interrupt mask */
+	mmio(s->setup_addr[0] + 4, 4, true, 0x5);        /* interrupt status */
+	mmio(s->setup_addr[0] + 8, 4, true, 7);          /* IV position: read-only */
+	mmio(s->setup_addr[0] + 12, 4, true, 0x10001);   /* doorbell */
+	ASSERT_EQ(mmio(s->setup_addr[0] + 0, 4, false, 0), 0x12345678);
+	ASSERT_EQ(mmio(s->setup_addr[0] + 4, 4, false, 0), 0x5);
+	ASSERT_EQ(mmio(s->setup_addr[0] + 4, 4, false, 0), 0); /* cleared by the read */
 	ASSERT_EQ(mmio(s->setup_addr[0] + 8, 4, false, 0), 0);
+	ASSERT_EQ(mmio(s->setup_addr[0] + 12, 4, false, 0), 0);
+	ASSERT_EQ(mmio(s->setup_addr[0] + 1, 1, false, 0), 0);  /* not 32-bit: reads 0 */
+	mmio(s->setup_addr[0] + 0, 2, true, 0);                 /* and writes are dropped */
+	ASSERT_EQ(mmio(s->setup_addr[0] + 0, 4, false, 0), 0x12345678);
 	ASSERT_EQ(mmio(s->setup_addr[0] + 0xfc, 4, false, 0), 0);
 	ASSERT_EQ(mmio(s->setup_addr[0] + 0x100, 4, false, 0), ~0ULL); /* past the 256 bytes */
 	bar0 = s->setup_addr[0];
