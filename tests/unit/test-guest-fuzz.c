@@ -26,6 +26,7 @@
 #include "devices/debug-exit.h"
 #include "devices/debugcon.h"
 #include "devices/i8042.h"
+#include "devices/ivshmem.h"
 #include "devices/pci/host-bridge.h"
 #include "devices/pci/lpc.h"
 #include "devices/pci/pci.h"
@@ -58,6 +59,8 @@
 #define DEFAULT_ITERS 1000000
 #define MAX_REGIONS 64
 #define FW_DMA_PORT (FW_CFG_PORT_SEL + 4)
+#define SHM_SLOT 3
+#define SHM_SIZE (1 * MiB)
 
 struct fuzz {
 	struct vm vm;
@@ -79,6 +82,8 @@ struct fuzz {
 	u8 *code_copy;           /* what the read-only flash must keep */
 	int vars_fd;
 	char vars_path[64];
+	struct ivshmem *shm;     /* --device ivshmem (machine.c, after passthrough) */
+	char shm_path[64];
 	/* the storm */
 	u64 rng;
 	struct bus_region *regions[MAX_REGIONS];
@@ -287,8 +292,8 @@ static void op_anywhere(void)
 // A devfn that is usually a plugged-in function.
 static u8 rand_devfn(void)
 {
-	static const u8 slots[] = { 0, PCI_LPC_SLOT };
-	u8 slot = below(3) ? slots[below(2)] : (u8)below(32);
+	static const u8 slots[] = { 0, PCI_LPC_SLOT, SHM_SLOT };
+	u8 slot = below(3) ? slots[below(ARRAY_SIZE(slots))] : (u8)below(32);
 
 	return (u8)(slot << 3 | below(8));
 }
@@ -488,6 +493,27 @@ static void op_legacy(void)
 	}
 }
 
+// ivshmem: its BARs and decode bit programmed anywhere (over RAM, ECAM, the flash, each other).
+static void op_ivshmem(void)
+{
+	static const u64 where[] = { 0, PLAY_END, RAM_SIZE - 4096, LAYOUT_ECAM_BASE, VARS_GPA, CODE_GPA,
+				     0xfffff000, 0xffffffff, LAYOUT_MMIO32_BASE, 4 * GiB };
+	static const u16 regs[] = { PCI_COMMAND, PCI_BASE_ADDRESS_0, PCI_BASE_ADDRESS_2,
+				    PCI_BASE_ADDRESS_2 + 4 };
+	u16 reg = regs[below(ARRAY_SIZE(regs))];
+	u32 v = below(2) ? (u32)where[below(ARRAY_SIZE(where))] : (u32)rnd();
+
+	if (reg == PCI_COMMAND)
+		v = below(2) ? PCI_COMMAND_MEMORY : (u32)rnd() & 0xffff;
+	if (reg == PCI_BASE_ADDRESS_2 + 4)
+		v = below(2) ? 0 : (u32)below(4);
+	wr(BUS_PIO, 0xcf8, 4, 0x80000000u | SHM_SLOT << 11 | reg);
+	wr(BUS_PIO, 0xcfc, 4, v);
+	if (z.shm->regs_mapped)
+		io(BUS_MMIO, z.shm->regs.base + below(IVSHMEM_REG_SIZE + 8) - below(8), rand_len(BUS_MMIO),
+		   below(2), rnd(), NULL);
+}
+
 // One operation of the storm.
 static void storm_op(void)
 {
@@ -505,8 +531,10 @@ static void storm_op(void)
 		op_fw_cfg();
 	else if (r < 88)
 		op_pflash();
-	else if (r < 94)
+	else if (r < 92)
 		op_rtc();
+	else if (r < 96)
+		op_ivshmem();
 	else
 		op_legacy();
 }
@@ -665,7 +693,14 @@ static int setup(void)
 		return ret;
 	pci_lpc_init(&z.lpc);
 	ret = pci_register(z.pci, &z.lpc.dev, PCI_LPC_SLOT, 0);
-	return ret ?: make_flashes();
+	ret = ret ?: make_flashes();
+	if (ret)
+		return ret;
+	snprintf(z.shm_path, sizeof(z.shm_path), "%s/ptvm-fuzz-shm-%d",
+		 access("/dev/shm", W_OK) ? "/tmp" : "/dev/shm", (int)getpid());
+	return ivshmem_create(&z.vm, z.pci,
+			      &(struct shm_dev_config){ .path = z.shm_path, .size = SHM_SIZE,
+							.slot = SHM_SLOT, .fn = 0 }, &z.shm);
 }
 
 // Undo setup() (in machine_destroy's order).
@@ -674,6 +709,9 @@ static void teardown(void)
 	pflash_destroy(&z.vars);
 	pflash_destroy(&z.code);
 	fw_cfg_destroy(&z.cfg);
+	ivshmem_destroy(z.shm);
+	if (z.shm_path[0])
+		unlink(z.shm_path);
 	if (z.pci) {
 		pci_unregister(z.pci, &z.lpc.dev);
 		pci_bus_destroy(z.pci);
@@ -736,7 +774,7 @@ TEST(devices_created)
 	for (int i = 0; i < z.nr_regions; i++)
 		printf(" %s", z.regions[i]->name);
 	printf("\n");
-	ASSERT_TRUE(z.nr_regions >= 14);
+	ASSERT_TRUE(z.nr_regions >= 17);
 	/* before the storm, the checks below pass (so they can tell) */
 	ASSERT_EQ(cf8_read(0, 0), 0x29c08086);
 }
@@ -777,6 +815,7 @@ TEST(pci_still_works)
 	ASSERT_EQ(rd(BUS_MMIO, LAYOUT_ECAM_BASE, 2), 0x8086);
 	ASSERT_EQ(cf8_read(PCI_LPC_SLOT << 3, 0), 0x29188086);
 	ASSERT_EQ(rd(BUS_MMIO, LAYOUT_ECAM_BASE + (PCI_LPC_SLOT << 15), 4), 0x29188086);
+	ASSERT_EQ(cf8_read(SHM_SLOT << 3, 0), 0x11101af4);
 	/* an empty slot and another bus still read all ones */
 	ASSERT_EQ(rd(BUS_MMIO, LAYOUT_ECAM_BASE + (5 << 15), 4), 0xffffffff);
 	ASSERT_EQ(rd(BUS_MMIO, LAYOUT_ECAM_BASE + (1 << 20), 4), 0xffffffff);
@@ -854,6 +893,10 @@ TEST(memory_untouched)
 	for (size_t i = 0; i < GUARD_SIZE; i++)
 		bad += z.ram_block[i] != GUARD || z.ram[RAM_SIZE + i] != GUARD;
 	ASSERT_EQ(bad, 0);
+	/* no BAR took guest RAM's place in the memory map */
+	ASSERT_TRUE(mem_find(&z.vm.mem, 0) && mem_find(&z.vm.mem, 0)->hva == z.ram);
+	ASSERT_EQ(mem_find(&z.vm.mem, 0)->size, RAM_SIZE);
+	ASSERT_EQ(mem_find(&z.vm.mem, 0)->kind, MEM_RAM);
 	/* the stop requests (debug-exit, S5, 0xCF9, 8042 reset) only recorded a reason */
 	ASSERT_TRUE(z.vm.stop_reason == VM_RUNNING || z.vm.stop_reason == VM_STOP_EXIT ||
 		    z.vm.stop_reason == VM_STOP_POWEROFF || z.vm.stop_reason == VM_STOP_RESET);
