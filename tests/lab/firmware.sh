@@ -127,8 +127,7 @@ kernel=$(lab_vmlinuz 6.1)
 initrd="$work/l3-firmware.cpio.gz"
 "$LAB_DIR/mkinitrd-l3" -m efivarfs -f "$LAB_DIR/fwfacts.sh=/tests/fwfacts.sh" "$initrd"
 out="$work/firmware"
-rm -rf "$out"
-mkdir -p "$out"
+lab_fresh_dir "$out"
 
 echo "# firmware.sh: ptvm ($bin) in the lab, cases: ${cases[*]}"
 labrc=0
