@@ -119,12 +119,13 @@ static void regs_update(struct ivshmem *s)
 static void shm_update(struct ivshmem *s)
 {
 	struct mem_map *mem = &s->vm->mem;
-	u64 addr;
+	u64 addr, limit = 1ULL << s->vm->layout.phys_bits;
 	bool live = pci_cfg_bar_live(&s->cfg, IVSHMEM_SHM_BAR, &addr);
 	int ret;
 
-	/* a half-programmed 64-bit BAR may point past what the guest can address */
-	if (live && addr + s->size > (1ULL << s->vm->layout.phys_bits))
+	/* a half-programmed or sizing 64-bit BAR may point past what the guest
+	 * can address (all ones even wraps around: compare without adding) */
+	if (live && (addr >= limit || s->size > limit - addr))
 		live = false;
 	if (s->shm_mapped && live && s->shm_gpa == addr)
 		return;

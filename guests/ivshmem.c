@@ -2,14 +2,15 @@
  * ivshmem-plain (--device ivshmem,path=FILE,size=SIZE): the guest finds
  * 1af4:1110 on bus 0, checks QEMU's identity and that the BAR0 registers
  * behave as QEMU's (interrupt mask and status are storage, a status read
- * clears it, IV position and doorbell read 0), then moves BAR2 the way firmware would (decode off, sizing, new
- * address, decode on) into the 32-bit window, where the library's identity
- * map reaches (ptvm places it above 4 GiB at setup). Through the moved BAR
- * it writes a per-run pattern (from the TSC) at both ends, moves the BAR
- * once more and reads the same pattern at the new place: the mapping moved
- * and it is the same memory. With decode off, or at the old place, the pattern
- * is gone (ptvm reads all ones there, QEMU zeros). Runs under QEMU too, with
- * its ivshmem-plain, as a check of the guest's expectations.
+ * clears it, IV position and doorbell read 0). Then it moves BAR2 the way
+ * firmware would (decode off, sizing, new address, decode on) into the
+ * 32-bit window, where the library's identity map reaches (ptvm places it
+ * above 4 GiB at setup). Through the moved BAR it writes a per-run pattern
+ * (from the TSC) at both ends, moves the BAR once more and reads the same
+ * pattern at the new place: the mapping moved and it is the same memory.
+ * With decode off, or at the old place, the pattern is gone (ptvm reads all
+ * ones there, QEMU zeros). Runs under QEMU too, with its ivshmem-plain, as a
+ * check of the guest's expectations.
  */
 #include "lib/libguest.h"
 

@@ -246,6 +246,11 @@ TEST(bars_follow_guest_programming)
 	/* sizing with decode on: all ones is past 2^40, so BAR2 is not mapped */
 	cfg_wr(3, PCI_BASE_ADDRESS_3, 4, 0xffffffff);
 	ASSERT_TRUE(shm_region() == NULL);
+	cfg_wr(3, PCI_BASE_ADDRESS_2, 4, 0xffffffff); /* both halves: the end wraps past 2^64 */
+	ASSERT_TRUE(shm_region() == NULL);
+	ASSERT_FALSE(s->shm_mapped);
+	cfg_wr(3, PCI_BASE_ADDRESS_2, 4, 0x80000000);
+	ASSERT_TRUE(shm_region() == NULL);
 	cfg_wr(3, PCI_BASE_ADDRESS_3, 4, 0);
 	ASSERT_EQ(shm_region()->gpa, 0x80000000);
 	/* a place taken by RAM is refused; the BAR stays off until moved again */
