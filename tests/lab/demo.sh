@@ -31,11 +31,7 @@ fi
 
 work=${LAB_WORK:-$LAB_REPO/build-lab-work}
 [ "${1:-}" = --work ] && work=$2
-mkdir -p "$work"
-work=$(cd "$work" && pwd)
-case "$work" in
-/tmp|/tmp/*) lab_die "--work $work: L1's /tmp is not visible in the lab; use a folder outside /tmp" ;;
-esac
+work=$(lab_work_dir "$work")
 lab_require_or_skip qemu-system-x86_64
 bin=$(lab_find_ptvm)
 kernel=$(lab_vmlinuz 6.1)
