@@ -31,14 +31,7 @@ if [ "${1:-}" = --inner ]; then
 	exit 0
 fi
 
-work=${LAB_WORK:-$LAB_REPO/build-lab-work}
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--work) work=$2; shift 2 ;;
-	-h|--help) lab_usage; exit 0 ;;
-	*) lab_die "unknown option $1 (see --help)" ;;
-	esac
-done
+lab_parse_work_option "$@"
 lab_require_or_skip qemu-system-x86_64
 [ -f /usr/share/seabios/bios-256k.bin ] || { echo "xvga.sh: SKIP: seabios is not installed" >&2; exit 77; }
 bin=$(lab_find_ptvm)
