@@ -233,16 +233,9 @@ struct i8042 *i8042_create(struct vm *vm)
 	k->cmd = k->data;
 	k->cmd.name = "i8042-cmd";
 	k->cmd.base = PORT_I8042_CMD;
-	ret = bus_register(&vm->bus, &k->data);
-	if (ret < 0)
-		goto err;
-	ret = bus_register(&vm->bus, &k->cmd);
-	if (ret < 0) {
-		bus_unregister(&vm->bus, &k->data);
-		goto err;
-	}
-	return k;
-err:
+	ret = bus_register_all(&vm->bus, (struct bus_region *[]){ &k->data, &k->cmd }, 2);
+	if (!ret)
+		return k;
 	pr_err("i8042: ports 0x60/0x64 are taken (%s)", strerror(-ret));
 	free(k);
 	return NULL;
@@ -253,7 +246,6 @@ void i8042_destroy(struct i8042 *k)
 {
 	if (!k)
 		return;
-	bus_unregister(&k->vm->bus, &k->cmd);
-	bus_unregister(&k->vm->bus, &k->data);
+	bus_unregister_all(&k->vm->bus, (struct bus_region *[]){ &k->data, &k->cmd }, 2);
 	free(k);
 }

@@ -37,16 +37,9 @@ struct port_sinks *port_sinks_create(struct vm *vm)
 	p->delay = p->post;
 	p->delay.name = "io-delay";
 	p->delay.base = PORT_IO_DELAY_ALT;
-	ret = bus_register(&vm->bus, &p->post);
-	if (ret < 0)
-		goto err;
-	ret = bus_register(&vm->bus, &p->delay);
-	if (ret < 0) {
-		bus_unregister(&vm->bus, &p->post);
-		goto err;
-	}
-	return p;
-err:
+	ret = bus_register_all(&vm->bus, (struct bus_region *[]){ &p->post, &p->delay }, 2);
+	if (!ret)
+		return p;
 	pr_err("port-sinks: port 0x80 or 0xed is taken (%s)", strerror(-ret));
 	free(p);
 	return NULL;
@@ -57,7 +50,6 @@ void port_sinks_destroy(struct port_sinks *p)
 {
 	if (!p)
 		return;
-	bus_unregister(&p->vm->bus, &p->delay);
-	bus_unregister(&p->vm->bus, &p->post);
+	bus_unregister_all(&p->vm->bus, (struct bus_region *[]){ &p->post, &p->delay }, 2);
 	free(p);
 }

@@ -104,6 +104,27 @@ void bus_unregister(struct bus *b, struct bus_region *r)
 		map_remove(&b->maps[r->space], r);
 }
 
+// Register every region of rs, or none of them.
+int bus_register_all(struct bus *b, struct bus_region *const *rs, int n)
+{
+	for (int i = 0; i < n; i++) {
+		int ret = bus_register(b, rs[i]);
+
+		if (ret) {
+			bus_unregister_all(b, rs, i);
+			return ret;
+		}
+	}
+	return 0;
+}
+
+// Unregister the first n regions of rs, last first.
+void bus_unregister_all(struct bus *b, struct bus_region *const *rs, int n)
+{
+	while (n-- > 0)
+		bus_unregister(b, rs[n]);
+}
+
 // Move r to new_base, keeping it where it was if the new place is taken.
 int bus_move(struct bus *b, struct bus_region *r, u64 new_base)
 {

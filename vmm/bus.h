@@ -51,6 +51,9 @@ void bus_destroy(struct bus *b);
 /* 0, -EEXIST if it overlaps a registered region, -EINVAL if empty or wrapping */
 int bus_register(struct bus *b, struct bus_region *r);
 void bus_unregister(struct bus *b, struct bus_region *r);
+/* Register n regions, all or none: on an error those already in are taken out. */
+int bus_register_all(struct bus *b, struct bus_region *const *rs, int n);
+void bus_unregister_all(struct bus *b, struct bus_region *const *rs, int n);
 /* Move a registered region to new_base (BAR reprogramming); on -EEXIST it stays put. */
 int bus_move(struct bus *b, struct bus_region *r, u64 new_base);
 struct bus_region *bus_find(struct bus *b, enum bus_space s, u64 addr);

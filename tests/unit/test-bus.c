@@ -142,6 +142,27 @@ TEST(many_regions_sorted)
 	bus_destroy(&b);
 }
 
+TEST(register_all_or_none)
+{
+	struct bus b;
+	struct fake f = { 0 };
+	struct bus_region a = region(&f, BUS_PIO, 0x60, 1), c = region(&f, BUS_PIO, 0x64, 1),
+			  taken = region(&f, BUS_PIO, 0x64, 1);
+
+	bus_init(&b);
+	ASSERT_EQ(bus_register(&b, &taken), 0);
+	ASSERT_EQ(bus_register_all(&b, (struct bus_region *[]){ &a, &c }, 2), -EEXIST);
+	ASSERT_TRUE(bus_find(&b, BUS_PIO, 0x60) == NULL); /* the first one was taken back */
+	bus_unregister(&b, &taken);
+	ASSERT_EQ(bus_register_all(&b, (struct bus_region *[]){ &a, &c }, 2), 0);
+	ASSERT_TRUE(bus_find(&b, BUS_PIO, 0x60) == &a);
+	ASSERT_TRUE(bus_find(&b, BUS_PIO, 0x64) == &c);
+	bus_unregister_all(&b, (struct bus_region *[]){ &a, &c }, 2);
+	ASSERT_TRUE(bus_find(&b, BUS_PIO, 0x60) == NULL);
+	ASSERT_TRUE(bus_find(&b, BUS_PIO, 0x64) == NULL);
+	bus_destroy(&b);
+}
+
 int main(void)
 {
 	RUN(overlap_rejected);
@@ -150,5 +171,6 @@ int main(void)
 	RUN(unclaimed_reads_all_ones);
 	RUN(move_and_unregister);
 	RUN(many_regions_sorted);
+	RUN(register_all_or_none);
 	return test_done();
 }
