@@ -89,12 +89,4 @@ lab_check $? "reboot-acpi: the reset came through 0xCF9"
 grep -q 'i8042: guest reset through the keyboard controller' "$out/reboot-kbd.err" 2>/dev/null
 lab_check $? "reboot-kbd: the reset came through the i8042"
 
-echo "1..$LAB_TAP_N"
-if [ "$LAB_TAP_FAILED" -gt 0 ]; then
-	echo "# $LAB_TAP_FAILED check(s) failed; consoles and ptvm logs in $out (NAME.log, NAME.err)"
-	for name in "${cases[@]}"; do
-		lab_show_case "$out" "$name"
-	done
-	exit 1
-fi
-exit 0
+lab_tap_finish "$out" "${cases[@]}"

@@ -128,13 +128,4 @@ for name in "${cases[@]}"; do
 	[ "$(lab_fact "end exit${status[$name]}")" = 1 ] && [ "$rc" = "${status[$name]}" ]
 	lab_check $? "$name: ptvm exited with the guest's status ${status[$name]} (exit $rc)"
 done
-echo "1..$LAB_TAP_N"
-if [ "$LAB_TAP_FAILED" -gt 0 ]; then
-	echo "# $LAB_TAP_FAILED check(s) failed; consoles, stderr and firmware logs in $out"
-	for name in "${cases[@]}"; do
-		lab_show_case "$out" "$name"
-		tail -n 12 "$out/$name.debugcon" 2>/dev/null | sed 's/^/# fw| /'
-	done
-	exit 1
-fi
-exit 0
+lab_tap_finish "$out" "${cases[@]}"

@@ -200,13 +200,4 @@ for name in "${cases[@]}"; do
 	[ "$(lab_fact 'end poweroff')" = 1 ] && [ "$rc" = 0 ]
 	lab_check $? "$name: guest powered off and ptvm exited 0 (exit $rc)"
 done
-echo "1..$LAB_TAP_N"
-if [ "$LAB_TAP_FAILED" -gt 0 ]; then
-	echo "# $LAB_TAP_FAILED check(s) failed; consoles, stderr and firmware logs in $out"
-	for name in "${cases[@]}"; do
-		lab_show_case "$out" "$name"
-		tail -n 8 "$out/$name.debugcon" 2>/dev/null | sed 's/^/# fw| /'
-	done
-	exit 1
-fi
-exit 0
+lab_tap_finish "$out" "${cases[@]}"

@@ -143,12 +143,4 @@ bad bad-path 1 'cannot open /proc/ptvm-lab-ivshmem for reading and writing'
 bad bad-arg 2 'bad size=48M: give a power of two of at least 1M'
 [ ! -e "$out/bad-arg.created" ]
 lab_check $? "bad-arg: no file was created"
-echo "1..$LAB_TAP_N"
-if [ "$LAB_TAP_FAILED" -gt 0 ]; then
-	echo "# $LAB_TAP_FAILED check(s) failed; consoles and stderr in $out"
-	for name in direct seabios create bad-size bad-path bad-arg; do
-		lab_show_case "$out" "$name"
-	done
-	exit 1
-fi
-exit 0
+lab_tap_finish "$out" direct seabios create bad-size bad-path bad-arg

@@ -285,3 +285,19 @@ lab_run_case() {
 	echo "$rc" > "$OUT/$name.rc"
 	echo "case $name: ${1##*/} exit $rc after $(awk "BEGIN {printf \"%.1f\", $EPOCHREALTIME - $t0}") s"
 }
+
+# End a lab test's TAP output: print the plan; when a check failed, show each
+# named case from folder $1 (command, console, stderr, and the firmware log if
+# there is one) and exit 1; else exit 0.
+lab_tap_finish() {
+	local out=$1 name
+	shift
+	echo "1..$LAB_TAP_N"
+	[ "$LAB_TAP_FAILED" -gt 0 ] || exit 0
+	echo "# $LAB_TAP_FAILED check(s) failed; consoles, stderr and firmware logs in $out"
+	for name in "$@"; do
+		lab_show_case "$out" "$name"
+		tail -n 12 "$out/$name.debugcon" 2>/dev/null | sed 's/^/# fw| /'
+	done
+	exit 1
+}

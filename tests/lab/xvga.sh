@@ -68,11 +68,4 @@ nrc=$(cat "$out/notvga.rc" 2>/dev/null || echo none)
 [ "$nrc" != 0 ] && [ "$nrc" != none ] && [ "$(wc -l < "$out/notvga.err")" = 1 ] &&
 	grep -q 'VGA' "$out/notvga.err"
 lab_check $? "notvga: x-vga=on on a non-VGA device is one error line (status $nrc: $(head -1 "$out/notvga.err" 2>/dev/null))"
-echo "1..$LAB_TAP_N"
-if [ "$LAB_TAP_FAILED" -gt 0 ]; then
-	echo "# $LAB_TAP_FAILED check(s) failed; logs in $out"
-	lab_show_case "$out" vga
-	tail -n 20 "$out/vga.debugcon" 2>/dev/null | sed 's/^/# fw| /'
-	exit 1
-fi
-exit 0
+lab_tap_finish "$out" vga notvga
