@@ -8,15 +8,17 @@
  * NULs, so the strings in the config (romfile=, vars=, the firmware name)
  * can point into argv as config.h promises. Parsing the same argv twice
  * therefore does not work; --memory values are only read.
+ *
+ * --device is parsed in config-device.c and the firmware options in
+ * config-firmware.c; config-priv.h holds what the three files share.
  */
 #include <errno.h>
 #include <sched.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmm/config.h"
+#include "vmm/config-priv.h"
 #include "vmm/layout.h"
 
 #define CONFIG_DEFAULT_RAM (512 * MiB)
@@ -25,20 +27,6 @@
 #define STR_(x) #x
 #define STR(x) STR_(x) /* for the limits in the help text */
 
-/* A piece of an option value: a comma-separated token, not NUL-terminated. */
-struct tok {
-	const char *s;
-	size_t len;
-};
-
-/* Where parsing stands: errors go to err, and a few facts for final checks. */
-struct parse_ctx {
-	struct vm_config *c;
-	char *err;
-	size_t errlen;
-	bool cmdline_given;
-};
-
 /* One option of `ptvm run`; arg is NULL for flags. */
 struct run_option {
 	const char *name;
@@ -46,74 +34,8 @@ struct run_option {
 	int (*parse)(struct parse_ctx *p, const char *opt, char *val);
 };
 
-/* Record one error line; always returns -1 so callers can `return fail(...)`. */
-__attribute__((format(printf, 2, 3)))
-static int fail(struct parse_ctx *p, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(p->err, p->errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-/* Next comma-separated token of *rest; false at the end. An empty value has
- * one empty token, so "--memory=" is reported rather than ignored. */
-static bool tok_next(const char **rest, struct tok *t)
-{
-	const char *comma;
-
-	if (!*rest)
-		return false;
-	t->s = *rest;
-	comma = strchr(*rest, ',');
-	t->len = comma ? (size_t)(comma - *rest) : strlen(*rest);
-	*rest = comma ? comma + 1 : NULL;
-	return true;
-}
-
-/* The first token of a value: there always is one, maybe empty. */
-static struct tok tok_first(const char **rest)
-{
-	struct tok t = { .s = *rest, .len = 0 };
-
-	tok_next(rest, &t);
-	return t;
-}
-
-/* Whether token t is exactly the string s. */
-static bool tok_is(const struct tok *t, const char *s)
-{
-	return strlen(s) == t->len && !memcmp(t->s, s, t->len);
-}
-
-/* Split "key=value" into key and value; false if t has no '='. */
-static bool tok_kv(const struct tok *t, struct tok *key, struct tok *val)
-{
-	const char *eq = memchr(t->s, '=', t->len);
-
-	if (!eq)
-		return false;
-	key->s = t->s;
-	key->len = (size_t)(eq - t->s);
-	val->s = eq + 1;
-	val->len = t->len - key->len - 1;
-	return true;
-}
-
-/* Copy t into buf as a C string; false if it does not fit. */
-static bool tok_copy(const struct tok *t, char *buf, size_t size)
-{
-	if (t->len >= size)
-		return false;
-	memcpy(buf, t->s, t->len);
-	buf[t->len] = 0;
-	return true;
-}
-
 /* "on" or "off" for setting key of option opt. */
-static int parse_onoff(struct parse_ctx *p, const char *opt, const struct tok *key,
+int config_parse_onoff(struct parse_ctx *p, const char *opt, const struct tok *key,
 		       const struct tok *val, bool *out)
 {
 	if (tok_is(val, "on"))
@@ -127,15 +49,8 @@ static int parse_onoff(struct parse_ctx *p, const char *opt, const struct tok *k
 	return 0;
 }
 
-/* The value with its commas turned into NULs (see the top of this file). */
-static void cut_commas(char *val)
-{
-	for (char *s = strchr(val, ','); s; s = strchr(s + 1, ','))
-		*s = 0;
-}
-
 /* Parse a decimal or 0x-hex number (no sign, no octal); -EINVAL if not one. */
-static int parse_number(const char *s, u64 *out)
+int config_parse_number(const char *s, u64 *out)
 {
 	int base = 10;
 	u64 v = 0;
@@ -199,7 +114,7 @@ int config_parse_size(const char *s, u64 *out)
 }
 
 /* Parse 1..maxdigits hex digits of s up to stop; value or -1. */
-static long parse_hex_field(const char *s, const char *stop, int maxdigits)
+long config_parse_hex(const char *s, const char *stop, int maxdigits)
 {
 	long v = 0;
 
@@ -219,32 +134,6 @@ static long parse_hex_field(const char *s, const char *stop, int maxdigits)
 		v = v * 16 + d;
 	}
 	return v;
-}
-
-// PCI addresses as lspci prints them: [DDDD:]BB:DD.F, hex, any case.
-int config_parse_bdf(const char *s, char out[16])
-{
-	const char *c1 = strchr(s, ':'), *c2, *dot;
-	long dom = 0, bus, dev, fn;
-
-	if (!c1)
-		return -EINVAL;
-	c2 = strchr(c1 + 1, ':');
-	if (c2) {
-		dom = parse_hex_field(s, c1, 4);
-		s = c1 + 1;
-		c1 = c2;
-	}
-	dot = strchr(c1 + 1, '.');
-	if (!dot || strchr(c1 + 1, ':'))
-		return -EINVAL;
-	bus = parse_hex_field(s, c1, 2);
-	dev = parse_hex_field(c1 + 1, dot, 2);
-	fn = parse_hex_field(dot + 1, dot + 1 + strlen(dot + 1), 1);
-	if (dom < 0 || bus < 0 || dev < 0 || dev > 0x1f || fn < 0 || fn > 7)
-		return -EINVAL;
-	snprintf(out, 16, "%04x:%02x:%02x.%x", (u16)dom, (u8)bus, (u8)dev, (u8)fn);
-	return 0;
 }
 
 /* --kernel FILE: any non-empty path (opened later). */
@@ -295,7 +184,7 @@ static int opt_memory(struct parse_ctx *p, const char *opt, char *val)
 		    !(tok_is(&key, "hugepages") || tok_is(&key, "prefault")))
 			return fail(p, "%s: unknown setting '%.*s': accepted are hugepages=on|off and "
 				    "prefault=on|off", opt, (int)t.len, t.s);
-		if (parse_onoff(p, opt, &key, &v, tok_is(&key, "hugepages") ? &huge : &prefault))
+		if (config_parse_onoff(p, opt, &key, &v, tok_is(&key, "hugepages") ? &huge : &prefault))
 			return -1;
 	}
 	if (huge && !IS_ALIGNED(size, 2 * MiB))
@@ -311,7 +200,7 @@ static int opt_cpus(struct parse_ctx *p, const char *opt, char *val)
 {
 	u64 n;
 
-	if (strspn(val, "0123456789") != strlen(val) || parse_number(val, &n) ||
+	if (strspn(val, "0123456789") != strlen(val) || config_parse_number(val, &n) ||
 	    n < 1 || n > CONFIG_MAX_CPUS)
 		return fail(p, "%s: bad number of vCPUs '%s': give 1 to %d", opt, val, CONFIG_MAX_CPUS);
 	p->c->cpus = (int)n;
@@ -402,7 +291,7 @@ static int opt_debug_exit(struct parse_ctx *p, const char *opt, char *val)
 		p->c->debug_exit_port = -1;
 		return 0;
 	}
-	if (parse_number(val, &port) || port < 1 || port > 0xffff)
+	if (config_parse_number(val, &port) || port < 1 || port > 0xffff)
 		return fail(p, "%s: bad port '%s': give a port 1-0xffff (decimal or 0x hex) or off",
 			    opt, val);
 	for (size_t i = 0; i < ARRAY_SIZE(fixed_ports); i++)
@@ -439,183 +328,6 @@ static int opt_stats(struct parse_ctx *p, const char *opt, char *val)
 	return 0;
 }
 
-/* addr=SLOT[.FN] in hex as QEMU writes it: slot 1..0x1f (0 is the host bridge), fn 0..7 */
-static int parse_dev_addr(struct parse_ctx *p, const char *opt, const struct tok *v,
-			  int *slot_out, int *fn_out)
-{
-	const char *s = v->s, *end = v->s + v->len, *dot = memchr(v->s, '.', v->len);
-	long slot, fn = 0;
-
-	if (v->len > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
-		s += 2;
-	slot = parse_hex_field(s, dot ? dot : end, 2);
-	if (dot)
-		fn = parse_hex_field(dot + 1, end, 1);
-	if (slot < 1 || slot > 0x1f || fn < 0 || fn > 7)
-		return fail(p, "%s: bad addr=%.*s: give a slot 1-1f in hex, optionally with a function "
-			    "0-7 (e.g. addr=5 or addr=05.1)", opt, (int)v->len, v->s);
-	*slot_out = (int)slot;
-	*fn_out = (int)fn;
-	return 0;
-}
-
-/* One key=value of --device; string values point into the (not yet cut) value. */
-static int parse_dev_setting(struct parse_ctx *p, const char *opt, const struct tok *t,
-			     struct vfio_dev_config *d, bool *have_host)
-{
-	struct tok key, v;
-	char buf[32];
-
-	if (!tok_kv(t, &key, &v)) {
-		/* a bare word: reported below as an unknown setting */
-		key = *t;
-		v.s = t->s + t->len;
-		v.len = 0;
-	}
-	if (tok_is(&key, "host")) {
-		if (!tok_copy(&v, buf, sizeof(buf)) || config_parse_bdf(buf, d->host))
-			return fail(p, "%s: bad host=%.*s: give the PCI address as lspci -D prints it, "
-				    "e.g. host=0000:01:00.0", opt, (int)v.len, v.s);
-		*have_host = true;
-		return 0;
-	}
-	if (tok_is(&key, "addr"))
-		return parse_dev_addr(p, opt, &v, &d->slot, &d->fn);
-	if (tok_is(&key, "romfile")) {
-		if (!v.len)
-			return fail(p, "%s: romfile= needs a file path", opt);
-		d->romfile = v.s;
-		return 0;
-	}
-	if (tok_is(&key, "rombar"))
-		return parse_onoff(p, opt, &key, &v, &d->rombar);
-	if (tok_is(&key, "multifunction"))
-		return parse_onoff(p, opt, &key, &v, &d->multifunction);
-	if (tok_is(&key, "x-vga"))
-		return parse_onoff(p, opt, &key, &v, &d->x_vga);
-	if (tok_is(&key, "managed"))
-		return parse_onoff(p, opt, &key, &v, &d->managed);
-	return fail(p, "%s: unknown setting '%.*s': accepted are host=, addr=, rombar=, romfile=, "
-		    "multifunction=, x-vga= and managed=", opt, (int)t->len, t->s);
-}
-
-/* One key=value of --device ivshmem; path= points into the (not yet cut) value. */
-static int parse_shm_setting(struct parse_ctx *p, const char *opt, const struct tok *t,
-			     struct shm_dev_config *d)
-{
-	struct tok key, v;
-	char buf[32];
-
-	if (!tok_kv(t, &key, &v))
-		key = v = (struct tok){ t->s, t->len };
-	if (tok_is(&key, "path")) {
-		if (!v.len || v.s == key.s)
-			return fail(p, "%s: path= needs a file, e.g. path=/dev/shm/looking-glass", opt);
-		d->path = v.s;
-		return 0;
-	}
-	if (tok_is(&key, "size")) {
-		if (!tok_copy(&v, buf, sizeof(buf)) || config_parse_size(buf, &d->size) ||
-		    d->size < CONFIG_MIN_SHM_SIZE || (d->size & (d->size - 1)))
-			return fail(p, "%s: bad size=%.*s: give a power of two of at least 1M, e.g. "
-				    "size=32M (Looking Glass wants at least twice the frame)", opt,
-				    (int)v.len, v.s);
-		return 0;
-	}
-	if (tok_is(&key, "addr"))
-		return parse_dev_addr(p, opt, &v, &d->slot, &d->fn);
-	return fail(p, "%s: unknown setting '%.*s': accepted for ivshmem are path=, size= and "
-		    "addr=", opt, (int)t->len, t->s);
-}
-
-/* --device ivshmem,path=FILE,size=SIZE[,addr=SLOT[.FN]] (rest: after the type) */
-static int opt_device_shm(struct parse_ctx *p, const char *opt, char *val, const char *rest)
-{
-	struct vm_config *c = p->c;
-	struct shm_dev_config d = { .slot = -1, .fn = -1 };
-	struct tok t;
-
-	if (c->nr_shm >= CONFIG_MAX_SHM)
-		return fail(p, "%s: too many ivshmem devices: at most %d", opt, CONFIG_MAX_SHM);
-	while (tok_next(&rest, &t))
-		if (parse_shm_setting(p, opt, &t, &d))
-			return -1;
-	if (!d.path || !d.size)
-		return fail(p, "%s: '%s' needs path= and size=, e.g. "
-			    "ivshmem,path=/dev/shm/looking-glass,size=32M", opt, val);
-	for (int i = 0; i < c->nr_shm; i++) {
-		size_t len = strcspn(d.path, ",");
-
-		if (strlen(c->shm[i].path) == len && !strncmp(c->shm[i].path, d.path, len))
-			return fail(p, "%s: path=%s is given twice: give each ivshmem file once", opt,
-				    c->shm[i].path);
-	}
-	cut_commas(val);
-	c->shm[c->nr_shm++] = d;
-	return 0;
-}
-
-/* --device vfio,host=BDF[,addr=SLOT[.FN]][,rombar=..][,romfile=..][,multifunction=..][,x-vga=..][,managed=..]
- * or --device ivshmem,... (opt_device_shm) */
-static int opt_device(struct parse_ctx *p, const char *opt, char *val)
-{
-	struct vm_config *c = p->c;
-	struct vfio_dev_config d = { .slot = -1, .fn = -1, .rombar = true };
-	const char *rest = val;
-	struct tok t;
-	bool have_host = false;
-
-	t = tok_first(&rest);
-	if (tok_is(&t, "ivshmem") || tok_is(&t, "ivshmem-plain"))
-		return opt_device_shm(p, opt, val, rest);
-	if (c->nr_devices >= CONFIG_MAX_DEVICES)
-		return fail(p, "%s: too many devices: at most %d", opt, CONFIG_MAX_DEVICES);
-	if (!tok_is(&t, "vfio") && !tok_is(&t, "vfio-pci"))
-		return fail(p, "%s: unknown device type '%.*s': give vfio or ivshmem "
-			    "(e.g. --device vfio,host=0000:01:00.0)", opt, (int)t.len, t.s);
-	while (tok_next(&rest, &t))
-		if (parse_dev_setting(p, opt, &t, &d, &have_host))
-			return -1;
-	if (!have_host)
-		return fail(p, "%s: '%s' has no host=: give the device, e.g. vfio,host=0000:01:00.0",
-			    opt, val);
-	for (int i = 0; i < c->nr_devices; i++) {
-		if (!strcmp(c->devices[i].host, d.host))
-			return fail(p, "%s: host=%s is given twice: give each device once", opt, d.host);
-		if (d.slot >= 0 && c->devices[i].slot == d.slot && c->devices[i].fn == d.fn)
-			return fail(p, "%s: addr=%02x.%x is used by host=%s too: give each device its own "
-				    "addr", opt, d.slot, d.fn, c->devices[i].host);
-	}
-	cut_commas(val);
-	c->devices[c->nr_devices++] = d;
-	return 0;
-}
-
-/* --firmware seabios|ovmf|PATH[,vars=PATH] */
-static int opt_firmware(struct parse_ctx *p, const char *opt, char *val)
-{
-	const char *rest = val, *vars = NULL;
-	struct tok t, key, v;
-
-	t = tok_first(&rest);
-	if (!t.len)
-		return fail(p, "%s: empty value: give seabios, ovmf or the path of a firmware image", opt);
-	while (tok_next(&rest, &t)) {
-		if (!tok_kv(&t, &key, &v) || !tok_is(&key, "vars"))
-			return fail(p, "%s: unknown setting '%.*s': the only one accepted is vars=PATH",
-				    opt, (int)t.len, t.s);
-		if (!v.len)
-			return fail(p, "%s: vars= needs a file path (a copy of OVMF_VARS.fd)", opt);
-		vars = v.s;
-	}
-	if (vars && !strncmp(val, "seabios", 7) && (val[7] == ',' || !val[7]))
-		return fail(p, "%s: vars= is for OVMF only: drop it or use --firmware ovmf,vars=PATH", opt);
-	cut_commas(val);
-	p->c->firmware = val;
-	p->c->vars = vars;
-	return 0;
-}
-
 /* --debugcon file:PATH */
 static int opt_debugcon(struct parse_ctx *p, const char *opt, char *val)
 {
@@ -625,197 +337,22 @@ static int opt_debugcon(struct parse_ctx *p, const char *opt, char *val)
 	return 0;
 }
 
-/* A setting's value as a number of milliseconds, 0..65535. */
-static int parse_ms(struct parse_ctx *p, const char *opt, const struct tok *key, const struct tok *v,
-		    int *out)
-{
-	char buf[16];
-	u64 n;
-
-	if (!tok_copy(v, buf, sizeof(buf)) || parse_number(buf, &n) || n > 65535)
-		return fail(p, "%s: bad value '%.*s=%.*s': give milliseconds, 0 to 65535", opt,
-			    (int)key->len, key->s, (int)v->len, v->s);
-	*out = (int)n;
-	return 0;
-}
-
-/* --boot [order=kernel|disk][,menu=on|off][,menu-timeout=MS][,reboot-timeout=MS] */
-static int opt_boot(struct parse_ctx *p, const char *opt, char *val)
-{
-	const char *rest = val;
-	struct tok t, key, v;
-
-	while (tok_next(&rest, &t)) {
-		if (!tok_kv(&t, &key, &v))
-			return fail(p, "%s: bad setting '%.*s': give order=kernel|disk, menu=on|off, "
-				    "menu-timeout=MS or reboot-timeout=MS", opt, (int)t.len, t.s);
-		if (tok_is(&key, "order")) {
-			if (tok_is(&v, "kernel"))
-				p->c->boot_order = BOOT_ORDER_KERNEL;
-			else if (tok_is(&v, "disk"))
-				p->c->boot_order = BOOT_ORDER_DISK;
-			else
-				return fail(p, "%s: bad order '%.*s': give order=kernel or order=disk", opt,
-					    (int)v.len, v.s);
-		} else if (tok_is(&key, "menu")) {
-			if (parse_onoff(p, opt, &key, &v, &p->c->boot_menu))
-				return -1;
-		} else if (tok_is(&key, "menu-timeout")) {
-			if (parse_ms(p, opt, &key, &v, &p->c->boot_menu_timeout))
-				return -1;
-		} else if (tok_is(&key, "reboot-timeout")) {
-			if (parse_ms(p, opt, &key, &v, &p->c->reboot_timeout))
-				return -1;
-		} else {
-			return fail(p, "%s: unknown setting '%.*s': give order=, menu=, menu-timeout= or "
-				    "reboot-timeout=", opt, (int)key.len, key.s);
-		}
-	}
-	return 0;
-}
-
-/* --cpu [hide-kvm][,hyperv][,hv-vendor-id=STR] */
-static int opt_cpu(struct parse_ctx *p, const char *opt, char *val)
-{
-	const char *rest = val, *vendor = NULL;
-	bool hide = false, hv = false;
-	struct tok t, key, v;
-
-	while (tok_next(&rest, &t)) {
-		if (tok_is(&t, "hide-kvm")) {
-			hide = true;
-		} else if (tok_is(&t, "hyperv")) {
-			hv = true;
-		} else if (tok_kv(&t, &key, &v) && tok_is(&key, "hv-vendor-id")) {
-			if (!v.len || v.len > 12)
-				return fail(p, "%s: hv-vendor-id= takes 1 to 12 characters (got %zu)", opt, v.len);
-			vendor = v.s;
-		} else {
-			return fail(p, "%s: unknown setting '%.*s': give hide-kvm, hyperv or "
-				    "hv-vendor-id=STR", opt, (int)t.len, t.s);
-		}
-	}
-	if (vendor && !hv)
-		return fail(p, "%s: hv-vendor-id= needs hyperv: add it (--cpu hyperv,hv-vendor-id=...)", opt);
-	cut_commas(val);
-	p->c->cpu_hide_kvm = hide;
-	p->c->cpu_hyperv = hv;
-	p->c->hv_vendor_id = vendor;
-	return 0;
-}
-
-/* --rtc base=utc|localtime */
-static int opt_rtc(struct parse_ctx *p, const char *opt, char *val)
-{
-	if (!strcmp(val, "base=utc"))
-		p->c->rtc_localtime = false;
-	else if (!strcmp(val, "base=localtime"))
-		p->c->rtc_localtime = true;
-	else
-		return fail(p, "%s: bad value '%s': give base=utc or base=localtime", opt, val);
-	return 0;
-}
-
-/* A UUID "8-4-4-4-12" hex digits into SMBIOS byte order (first three fields little-endian). */
-static bool parse_uuid(const struct tok *v, u8 out[16])
-{
-	static const int order[16] = { 3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15 };
-	u8 raw[16];
-	size_t j = 0;
-
-	if (v->len != 36)
-		return false;
-	for (int i = 0; i < 16; i++) {
-		int hi, lo;
-
-		if (j == 8 || j == 13 || j == 18 || j == 23) {
-			if (v->s[j] != '-')
-				return false;
-			j++;
-		}
-		hi = (int)parse_hex_field(v->s + j, v->s + j + 1, 1);
-		lo = (int)parse_hex_field(v->s + j + 1, v->s + j + 2, 1);
-		if (hi < 0 || lo < 0)
-			return false;
-		raw[i] = (u8)(hi << 4 | lo);
-		j += 2;
-	}
-	for (int i = 0; i < 16; i++)
-		out[i] = raw[order[i]];
-	return true;
-}
-
-/* --smbios type=0,vendor=,version=,date= | type=1,manufacturer=,product=,version=,
- *          serial=,uuid=,sku=,family= */
-static int opt_smbios(struct parse_ctx *p, const char *opt, char *val)
-{
-	struct config_smbios s = p->c->smbios;
-	const char *rest = val;
-	struct tok t = tok_first(&rest), key, v;
-	int type;
-
-	if (tok_is(&t, "type=0"))
-		type = 0;
-	else if (tok_is(&t, "type=1"))
-		type = 1;
-	else
-		return fail(p, "%s: start with type=0 (BIOS) or type=1 (system)", opt);
-	while (tok_next(&rest, &t)) {
-		const char **dst = NULL;
-
-		if (!tok_kv(&t, &key, &v) || !v.len)
-			return fail(p, "%s: bad setting '%.*s': give KEY=VALUE", opt, (int)t.len, t.s);
-		if (type == 0 && tok_is(&key, "vendor"))
-			dst = &s.bios_vendor;
-		else if (type == 0 && tok_is(&key, "version"))
-			dst = &s.bios_version;
-		else if (type == 0 && tok_is(&key, "date"))
-			dst = &s.bios_date;
-		else if (type == 1 && tok_is(&key, "manufacturer"))
-			dst = &s.manufacturer;
-		else if (type == 1 && tok_is(&key, "product"))
-			dst = &s.product;
-		else if (type == 1 && tok_is(&key, "version"))
-			dst = &s.version;
-		else if (type == 1 && tok_is(&key, "serial"))
-			dst = &s.serial;
-		else if (type == 1 && tok_is(&key, "sku"))
-			dst = &s.sku;
-		else if (type == 1 && tok_is(&key, "family"))
-			dst = &s.family;
-		else if (type == 1 && tok_is(&key, "uuid")) {
-			if (!parse_uuid(&v, s.uuid))
-				return fail(p, "%s: bad uuid '%.*s': give 8-4-4-4-12 hex digits", opt,
-					    (int)v.len, v.s);
-			s.uuid_set = true;
-			continue;
-		} else
-			return fail(p, "%s: type=%d has no setting '%.*s' (type=0: vendor, version, date; "
-				    "type=1: manufacturer, product, version, serial, uuid, sku, family)",
-				    opt, type, (int)key.len, key.s);
-		*dst = v.s;
-	}
-	cut_commas(val);
-	p->c->smbios = s;
-	return 0;
-}
-
 /* Every option; config_print_run_help() describes exactly these. */
 static const struct run_option run_options[] = {
 	{ "--kernel", "FILE", opt_kernel },
 	{ "--initrd", "FILE", opt_initrd },
 	{ "--cmdline", "STR", opt_cmdline },
-	{ "--firmware", "seabios|ovmf|PATH[,vars=PATH]", opt_firmware },
+	{ "--firmware", "seabios|ovmf|PATH[,vars=PATH]", config_opt_firmware },
 	{ "--memory", "SIZE[,hugepages=on|off][,prefault=on|off]", opt_memory },
 	{ "--cpus", "N", opt_cpus },
 	{ "--cpu-affinity", "LIST", opt_cpu_affinity },
-	{ "--device", "vfio,host=BDF[,...]|ivshmem,path=FILE,size=SIZE", opt_device },
+	{ "--device", "vfio,host=BDF[,...]|ivshmem,path=FILE,size=SIZE", config_opt_device },
 	{ "--serial", "stdio|file:PATH|none", opt_serial },
 	{ "--debugcon", "file:PATH", opt_debugcon },
-	{ "--boot", "[order=kernel|disk][,menu=on|off][,menu-timeout=MS][,reboot-timeout=MS]", opt_boot },
-	{ "--cpu", "[hide-kvm][,hyperv][,hv-vendor-id=STR]", opt_cpu },
-	{ "--rtc", "base=utc|localtime", opt_rtc },
-	{ "--smbios", "type=0|1,KEY=VALUE[,...]", opt_smbios },
+	{ "--boot", "[order=kernel|disk][,menu=on|off][,menu-timeout=MS][,reboot-timeout=MS]", config_opt_boot },
+	{ "--cpu", "[hide-kvm][,hyperv][,hv-vendor-id=STR]", config_opt_cpu },
+	{ "--rtc", "base=utc|localtime", config_opt_rtc },
+	{ "--smbios", "type=0|1,KEY=VALUE[,...]", config_opt_smbios },
 	{ "--debug-exit-port", "PORT|off", opt_debug_exit },
 	{ "--on-reboot", "restart|exit", opt_on_reboot },
 	{ "--trace-unhandled", NULL, opt_trace },
