@@ -108,17 +108,7 @@ if [ "${1:-}" = --inner ]; then
 fi
 
 # --- on this machine -------------------------------------------------------------
-work=${LAB_WORK:-$LAB_REPO/build-lab-work}
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--work) work=$2; shift 2 ;;
-	-h|--help) sed -n '2,24p' "$0"; exit 0 ;;
-	-*) lab_die "unknown option $1 (see --help)" ;;
-	*) break ;;
-	esac
-done
-cases=("$@")
-[ ${#cases[@]} -gt 0 ] || cases=("${all_cases[@]}")
+lab_parse_work_and_cases "$@"
 lab_require_or_skip qemu-system-x86_64
 [ -f /usr/share/seabios/bios-256k.bin ] && [ -f /usr/share/OVMF/OVMF_CODE_4M.fd ] ||
 	{ echo "firmware.sh: SKIP: seabios or ovmf is not installed" >&2; exit 77; }

@@ -114,6 +114,23 @@ lab_size_mib() {
 	esac
 }
 
+# Parse [--work DIR] [-h] [CASE...] for a script with named cases: sets work
+# as lab_parse_work_option does, and the array cases to the CASE arguments or,
+# when none are given, to the array all_cases the script defines.
+lab_parse_work_and_cases() {
+	work=${LAB_WORK:-$LAB_REPO/build-lab-work}
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--work) work=$2; shift 2 ;;
+		-h|--help) lab_usage; exit 0 ;;
+		-*) lab_die "unknown option $1 (see --help)" ;;
+		*) break ;;
+		esac
+	done
+	cases=("$@")
+	[ ${#cases[@]} -gt 0 ] || cases=("${all_cases[@]}")
+}
+
 # Parse the options of a lab script that takes only --work DIR and -h/--help
 # into the caller's variable work (default $LAB_WORK, else build-lab-work/ in
 # the repository).
